@@ -1,0 +1,21 @@
+"""The ``transparantie`` command line: one module per command, each a thin wrapper."""
+
+from __future__ import annotations
+
+import typer
+
+from engine.cli import count, rules
+
+app = typer.Typer(
+    name="transparantie",
+    help="Reproduce UWV's 'Transparantie van klantprofielen' table from Sonar-like client records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("count")(count.count)
+app.command("rules")(rules.rules)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,26 @@
+"""`transparantie rules`: list the rule sets and print one as the engine reads it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from engine.cli._common import guarded, write_stdout
+from engine.rules import available, select_ruleset
+from engine.ruletext import describe
+
+
+def rules(
+    name: Annotated[str | None, typer.Argument(help="Rule set name or file; omit to list all.")] = None,
+) -> None:
+    """List the rule sets, or show one with every rule's label, source and SQL.
+
+    Example: transparantie rules teldefinitie
+    """
+    with guarded():
+        if name is None:
+            lines = [f"{r.naam:<34} geldig vanaf {r.geldig_vanaf}  {r.titel}" for r in available()]
+            write_stdout("\n".join(lines))
+        else:
+            write_stdout(describe(select_ruleset(name)))

@@ -1,0 +1,323 @@
+"""The input contract: which columns a client record has, how each is typed and normalised.
+
+Everything here is declared once and read by the pipeline, ``prepare``, the docs
+and the tests. The output of :func:`normalise` is the *normalised record*: the
+vocabulary the counting rules in ``rules/`` are written in.
+
+Normalised record (one row per client)::
+
+    client_id         str    as given
+    gemeente          enum   canonical CBS name, null = unknown (see engine.indeling)
+    amr               int    region number 1..35, null when gemeente is null
+    status            str    trimmed, case-folded
+    indicering        str    trimmed, case-folded
+    indicering_begin  date
+    indicering_einde  date
+    doelgroepregister bool   null stays null: a rule on it then fails
+    banenafspraak     bool
+    beschut_wsw       bool
+    opleiding ... beroepssectoren   bool   the component is *registered*
+    taaksoorten       u8     how many of the 20 taaksoortvragen are registered
+    peildatum         date   the reference date, null when counting "open now"
+
+Each row also gets ``afgewezen`` (the first contract check it breaks, or null)
+and ``waarde`` (the offending raw value, as text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+
+import polars as pl
+
+from engine.errors import SchemaError
+from engine.indeling import Indeling
+
+CLIENT_ID = "client_id"
+TEXT_COLUMNS = ("gemeente", "status", "indicering")
+DATE_COLUMNS = ("indicering_begin", "indicering_einde")
+BOOL_COLUMNS = ("doelgroepregister", "banenafspraak", "beschut_wsw")
+LIST_COLUMNS = ("opleiding", "vaardigheden", "competenties", "affiniteiten", "beroepssectoren")
+TAAKSOORT_COLUMNS = tuple(f"taaksoort_{i:02d}" for i in range(1, 21))
+REQUIRED_COLUMNS = (
+    CLIENT_ID,
+    *TEXT_COLUMNS,
+    *DATE_COLUMNS,
+    *BOOL_COLUMNS,
+    *LIST_COLUMNS,
+    *TAAKSOORT_COLUMNS,
+)
+
+#: In CSV a list component is one string, its values separated by this character.
+CSV_LIST_SEPARATOR = ";"
+
+TRUE_WORDS = ("ja", "j", "true", "1")
+FALSE_WORDS = ("nee", "n", "false", "0")
+
+#: Raw copies of the input are kept under this prefix, for the quarantine file
+#: and for reporting offending values; projection pushdown drops them when unused.
+RAW_PREFIX = "ruw__"
+
+#: Columns of the normalised record that the counting rules may refer to.
+VOCABULARY: dict[str, pl.DataType] = {
+    CLIENT_ID: pl.String(),
+    "gemeente": pl.String(),
+    "amr": pl.Int32(),
+    "status": pl.String(),
+    "indicering": pl.String(),
+    "indicering_begin": pl.Date(),
+    "indicering_einde": pl.Date(),
+    "doelgroepregister": pl.Boolean(),
+    "banenafspraak": pl.Boolean(),
+    "beschut_wsw": pl.Boolean(),
+    **{c: pl.Boolean() for c in LIST_COLUMNS},
+    "taaksoorten": pl.UInt8(),
+    "peildatum": pl.Date(),
+}
+
+
+class Kind(Enum):
+    TEXT = "text"
+    DATE = "date"
+    BOOL = "bool"
+    LIST = "list"
+
+
+def kind_of(column: str) -> Kind:
+    if column in DATE_COLUMNS:
+        return Kind.DATE
+    if column in BOOL_COLUMNS:
+        return Kind.BOOL
+    if column in LIST_COLUMNS:
+        return Kind.LIST
+    return Kind.TEXT
+
+
+def check_schema(schema: pl.Schema) -> None:
+    """Fail early, before any row is read, on a missing or unusable column."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in schema]
+    if missing:
+        raise SchemaError(
+            f"missing required column(s): {', '.join(missing)}\n"
+            f"  the file has: {', '.join(schema.names()) or '(no columns)'}\n"
+            "  see 'Input contract' in README.md"
+        )
+    for column in REQUIRED_COLUMNS:
+        dtype = schema[column]
+        if not _usable(kind_of(column), dtype):
+            raise SchemaError(
+                f"column '{column}' has type {dtype}, which cannot hold a {kind_of(column).value} value; "
+                "see 'Input contract' in README.md"
+            )
+
+
+def _usable(kind: Kind, dtype: pl.DataType) -> bool:
+    if dtype == pl.Null or dtype == pl.String:
+        return True
+    if kind is Kind.TEXT:
+        return dtype.is_numeric() or dtype in (pl.Categorical, pl.Enum, pl.Boolean)
+    if kind is Kind.DATE:
+        return dtype in (pl.Date, pl.Datetime)
+    if kind is Kind.BOOL:
+        return dtype == pl.Boolean or dtype.is_integer()
+    return isinstance(dtype, pl.List) and (dtype.inner in (pl.String, pl.Categorical, pl.Null))
+
+
+# --- normalising one column --------------------------------------------------------------------
+
+
+def _text(column: str, dtype: pl.DataType) -> pl.Expr:
+    raw = pl.col(column)
+    return raw if dtype == pl.String else raw.cast(pl.String)
+
+
+def folded(column: str, dtype: pl.DataType) -> pl.Expr:
+    """Trimmed and case-folded, the form in which status and indicering are compared."""
+    return _text(column, dtype).str.strip_chars().str.to_lowercase()
+
+
+def as_date(column: str, dtype: pl.DataType) -> pl.Expr:
+    raw = pl.col(column)
+    if dtype == pl.Date:
+        return raw
+    if isinstance(dtype, pl.Datetime):
+        return raw.dt.date()
+    if dtype == pl.Null:
+        return raw.cast(pl.Date)
+    text = raw.str.strip_chars()
+    iso = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+    return pl.when(iso).then(text.str.to_date("%Y-%m-%d", strict=False))
+
+
+def as_bool(column: str, dtype: pl.DataType) -> pl.Expr:
+    raw = pl.col(column)
+    if dtype == pl.Boolean:
+        return raw
+    if dtype == pl.Null:
+        return raw.cast(pl.Boolean)
+    if dtype.is_integer():
+        return pl.when(raw == 1).then(True).when(raw == 0).then(False)
+    words = raw.str.strip_chars().str.to_lowercase()
+    return pl.when(words.is_in(TRUE_WORDS)).then(True).when(words.is_in(FALSE_WORDS)).then(False)
+
+
+def registered_list(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A component is registered when it holds at least one non-blank value.
+
+    Null, ``[]``, ``[""]``, ``["  "]`` and ``[null]`` are not registered. Joining the
+    non-null values and trimming is equivalent and cheaper than a per-element eval.
+    """
+    raw = pl.col(column)
+    if dtype == pl.Null:
+        return pl.lit(False)
+    if dtype == pl.String:
+        joined = raw.str.replace_all(CSV_LIST_SEPARATOR, "", literal=True)
+    else:
+        items = raw if dtype == pl.List(pl.String) else raw.cast(pl.List(pl.String))
+        joined = items.list.join("", ignore_nulls=True)
+    return (joined.str.strip_chars().str.len_bytes() > 0).fill_null(False)
+
+
+def registered_taaksoort(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A taaksoortvraag is registered when non-null and non-blank; any answer counts, 'nee' too."""
+    return (_text(column, dtype).str.strip_chars().str.len_bytes() > 0).fill_null(False)
+
+
+def as_text_value(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The raw value as text, for reporting it back to the user."""
+    raw = pl.col(RAW_PREFIX + column)
+    if isinstance(dtype, pl.List):
+        return raw.cast(pl.List(pl.String)).list.join(CSV_LIST_SEPARATOR)
+    return raw.cast(pl.String)
+
+
+# --- contract checks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One way a row can break the contract. Evaluated in declaration order; a row is
+    reported under the first check it breaks."""
+
+    reden: str
+    column: str
+    description: str
+    fails: Callable[[pl.Schema], pl.Expr]
+    """Given the input schema: True where the row breaks this check (evaluated on the
+    normalised columns plus the raw copies)."""
+
+
+def _raw(column: str) -> pl.Expr:
+    return pl.col(RAW_PREFIX + column)
+
+
+def _unparseable(column: str) -> Callable[[pl.Schema], pl.Expr]:
+    def fails(schema: pl.Schema) -> pl.Expr:
+        dtype = schema[column]
+        if dtype == pl.String:
+            blank = _raw(column).str.strip_chars().str.len_bytes() == 0
+            return _raw(column).is_not_null() & ~blank & pl.col(column).is_null()
+        return _raw(column).is_not_null() & pl.col(column).is_null()
+
+    return fails
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "client_id_leeg",
+        CLIENT_ID,
+        "client_id is null or blank",
+        lambda s: pl.col(CLIENT_ID).is_null() | (pl.col(CLIENT_ID).str.strip_chars() == ""),
+    ),
+    Check(
+        "client_id_dubbel",
+        CLIENT_ID,
+        "client_id occurs more than once (every occurrence is set aside)",
+        lambda s: pl.col(CLIENT_ID).is_duplicated() & pl.col(CLIENT_ID).is_not_null(),
+    ),
+    *(Check(f"{c}_geen_datum", c, "not a date (expected YYYY-MM-DD)", _unparseable(c)) for c in DATE_COLUMNS),
+    *(
+        Check(
+            f"{c}_geen_boolean",
+            c,
+            "not a boolean (expected true/false, 1/0, ja/nee, j/n)",
+            _unparseable(c),
+        )
+        for c in BOOL_COLUMNS
+    ),
+    Check(
+        "einde_voor_begin",
+        "indicering_einde",
+        "indicering_einde lies before indicering_begin",
+        lambda s: pl.col("indicering_einde") < pl.col("indicering_begin"),
+    ),
+    Check(
+        "gemeente_onbekend",
+        "gemeente",
+        "gemeente matches no gemeente of the indeling",
+        lambda s: (
+            pl.col(RAW_PREFIX + "gemeente").is_not_null()
+            & (_raw("gemeente").cast(pl.String).str.strip_chars() != "")
+            & pl.col("gemeente").is_null()
+        ),
+    ),
+)
+
+#: Raised after the rules ran: a counted row must have a klantsoort.
+KLANTSOORT_CHECK = Check(
+    "klantsoort_onbepaald",
+    "indicering",
+    "indicering is null or not in the klantsoort mapping, on a row that passes every counting rule",
+    lambda s: pl.lit(False),
+)
+
+ALL_CHECKS: tuple[Check, ...] = (*CHECKS, KLANTSOORT_CHECK)
+
+
+def check_by_reden(reden: str) -> Check:
+    for check in ALL_CHECKS:
+        if check.reden == reden:
+            return check
+    raise KeyError(reden)
+
+
+# --- the normalised record ---------------------------------------------------------------------
+
+
+def normalise(
+    raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatum: date | None
+) -> pl.LazyFrame:
+    """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
+
+    Stays lazy. Raw copies of every contract column are kept as ``ruw__<name>``.
+    """
+    check_schema(schema)
+    frame = raw.select(
+        *(pl.col(c) for c in REQUIRED_COLUMNS),
+        *(pl.col(c).alias(RAW_PREFIX + c) for c in REQUIRED_COLUMNS),
+    )
+    gemeente_text = _text("gemeente", schema["gemeente"])
+    frame = frame.with_columns(
+        _text(CLIENT_ID, schema[CLIENT_ID]).alias(CLIENT_ID),
+        indeling.match(gemeente_text).alias("gemeente"),
+        folded("status", schema["status"]).alias("status"),
+        folded("indicering", schema["indicering"]).alias("indicering"),
+        *(as_date(c, schema[c]).alias(c) for c in DATE_COLUMNS),
+        *(as_bool(c, schema[c]).alias(c) for c in BOOL_COLUMNS),
+        *(registered_list(c, schema[c]).alias(c) for c in LIST_COLUMNS),
+        pl.sum_horizontal(registered_taaksoort(c, schema[c]).cast(pl.UInt8) for c in TAAKSOORT_COLUMNS).alias(
+            "taaksoorten"
+        ),
+        pl.lit(peildatum, dtype=pl.Date).alias("peildatum"),
+    ).with_columns(indeling.amr_of(pl.col("gemeente")).alias("amr"))
+
+    afgewezen: pl.Expr = pl.lit(None, dtype=pl.String)
+    waarde: pl.Expr = pl.lit(None, dtype=pl.String)
+    for check in reversed(CHECKS):
+        fails = check.fails(schema).fill_null(False)
+        afgewezen = pl.when(fails).then(pl.lit(check.reden)).otherwise(afgewezen)
+        waarde = pl.when(fails).then(as_text_value(check.column, schema[check.column])).otherwise(waarde)
+    return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"))

@@ -1,0 +1,184 @@
+"""Counting: run the plan once and account for every row read.
+
+One ``collect_all`` executes the plan: the cell counts, the details of rejected
+rows, and (when quarantining) the quarantine file share a single scan of the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from pathlib import Path
+
+import polars as pl
+
+from engine.contract import ALL_CHECKS, check_by_reden
+from engine.errors import InvalidRowsError, RowProblem, UsageError
+from engine.indeling import Indeling
+from engine.layout import nl_int, publication_table
+from engine.pipeline import AFGEWEZEN, GETELD, UITGESLOTEN, Plan, classify
+from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
+from engine.source import open_source
+
+CELL_KEYS = ("gemeente", "klantsoort", "profiel")
+EXAMPLES = 3
+VALUES = 5
+
+
+class OnInvalid(str, Enum):
+    FAIL = "fail"
+    QUARANTINE = "quarantine"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Every record read is counted, excluded by a named rule, or rejected with a reason."""
+
+    read: int
+    counted: int
+    excluded: dict[str, int]  # rule id -> rows, in rule order
+    rejected: dict[str, int]  # reden -> rows
+
+    @property
+    def n_excluded(self) -> int:
+        return sum(self.excluded.values())
+
+    @property
+    def n_rejected(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.counted + self.n_excluded + self.n_rejected
+
+    def line(self) -> str:
+        sign = "=" if self.balanced else "≠"
+        return (
+            f"{nl_int(self.read)} records gelezen {sign} {nl_int(self.counted)} geteld"
+            f" + {nl_int(self.n_excluded)} uitgesloten + {nl_int(self.n_rejected)} afgewezen"
+        )
+
+
+@dataclass
+class CountResult:
+    table: pl.DataFrame
+    reconciliation: Reconciliation
+    problems: list[RowProblem]
+    ruleset: RuleSet
+    peildatum: date | None
+    cells: pl.DataFrame = field(repr=False)  # gemeente, klantsoort, profiel, n (counted rows)
+
+    def region(self, amr: int) -> pl.DataFrame:
+        """Only one region's gemeenten and its Totaal AMR."""
+        rows = self.table.filter(pl.col("amr") == amr)
+        if rows.is_empty():
+            raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
+        return rows
+
+    def title(self) -> str:
+        moment = (
+            f"peildatum {self.peildatum}"
+            if self.peildatum
+            else "open dienstverlening op het moment van de extractie"
+        )
+        return (
+            f"Transparantie van klantprofielen — regels: {self.ruleset.naam} "
+            f"(geldig vanaf {self.ruleset.geldig_vanaf}); {moment}"
+        )
+
+
+def count_file(
+    path: Path | str,
+    rules: str = DEFAULT_RULES,
+    peildatum: date | None = None,
+    on_invalid: OnInvalid = OnInvalid.FAIL,
+    quarantine: Path | None = None,
+) -> CountResult:
+    """Count one input file: the engine's entry point for the CLI and for tests."""
+    ruleset = select_ruleset(rules, peildatum)
+    return run_count(classify(open_source(path), ruleset, peildatum), on_invalid, quarantine)
+
+
+def _cells_and_outcomes(plan: Plan) -> pl.LazyFrame:
+    return plan.frame.group_by("uitkomst", "reden", *CELL_KEYS).agg(pl.len().alias("n"))
+
+
+def _rejection_details(plan: Plan) -> pl.LazyFrame:
+    return (
+        plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN)
+        .group_by("reden")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("client_id").drop_nulls().head(EXAMPLES).alias("voorbeelden"),
+            pl.col("waarde").drop_nulls().unique(maintain_order=True).head(VALUES).alias("waarden"),
+        )
+    )
+
+
+def run_count(
+    plan: Plan,
+    on_invalid: OnInvalid = OnInvalid.FAIL,
+    quarantine: Path | None = None,
+) -> CountResult:
+    """Execute the plan once and build the publication table with its reconciliation."""
+    if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
+        raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
+    queries = [_cells_and_outcomes(plan), _rejection_details(plan)]
+    if on_invalid is OnInvalid.QUARANTINE:
+        assert quarantine is not None
+        queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
+    outcomes, details = pl.collect_all(queries)[:2]
+
+    reconciliation = _reconcile(outcomes, plan.ruleset)
+    problems = _problems(details, plan.indeling)
+    if problems and on_invalid is OnInvalid.FAIL:
+        raise InvalidRowsError(problems, reconciliation.read)
+    cells = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(*CELL_KEYS).agg(pl.col("n").sum())
+    return CountResult(
+        table=publication_table(cells, plan.indeling),
+        reconciliation=reconciliation,
+        problems=problems,
+        ruleset=plan.ruleset,
+        peildatum=plan.peildatum,
+        cells=cells,
+    )
+
+
+def _reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:
+    per = outcomes.group_by("uitkomst", "reden").agg(pl.col("n").sum())
+    by = {(u, r): int(n) for u, r, n in per.iter_rows()}
+    return Reconciliation(
+        read=int(outcomes["n"].sum()),
+        counted=sum(n for (u, _), n in by.items() if u == GETELD),
+        excluded={r.id: by.get((UITGESLOTEN, r.id), 0) for r in ruleset.regel},
+        rejected={r: n for (u, r), n in sorted(by.items(), key=lambda kv: str(kv[0][1])) if u == AFGEWEZEN},
+    )
+
+
+def _problems(details: pl.DataFrame, indeling: Indeling) -> list[RowProblem]:
+    problems = []
+    for reden, n, examples, values in details.sort("reden").iter_rows():
+        check = check_by_reden(reden)
+        hint = ""
+        if reden == "gemeente_onbekend":
+            hints = [f"{v!r} -> did you mean {s!r}?" for v in values if (s := indeling.suggest(v))]
+            hint = "; ".join(hints)
+        problems.append(
+            RowProblem(
+                reden=reden,
+                column=check.column,
+                description=check.description,
+                n_rows=int(n),
+                values=list(values),
+                example_ids=list(examples),
+                hint=hint,
+            )
+        )
+    order = {check.reden: i for i, check in enumerate(ALL_CHECKS)}
+    return sorted(problems, key=lambda p: order[p.reden])
+
+
+def counted_cells(result: CountResult) -> dict[tuple[str | None, str, bool], int]:
+    """Counted rows per (gemeente, klantsoort, profiel): handy for tests and explain."""
+    return {(g, k, p): int(n) for g, k, p, n in result.cells.iter_rows()}

@@ -1,0 +1,71 @@
+"""The errors a user can cause, each carrying what they need to fix it.
+
+The CLI prints these to stderr without a traceback and exits non-zero; anything
+else escaping the engine is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+EXIT_INPUT_ERROR = 2
+
+
+class TransparantieError(Exception):
+    """Base class: a problem the user can fix (bad input, bad rule file, bad option)."""
+
+
+@dataclass
+class RowProblem:
+    """One kind of invalid row: which column, what was wrong, how often, and examples."""
+
+    reden: str
+    column: str
+    description: str
+    n_rows: int
+    values: Sequence[str] = field(default_factory=list)
+    example_ids: Sequence[str] = field(default_factory=list)
+    hint: str = ""
+
+    def render(self) -> str:
+        shown = ", ".join(repr(v) for v in self.values) if self.values else "(none)"
+        ids = ", ".join(self.example_ids) if self.example_ids else "(none)"
+        text = (
+            f"column '{self.column}': {self.description} [{self.reden}]\n"
+            f"  rows affected: {self.n_rows}\n"
+            f"  offending values: {shown}\n"
+            f"  example client_id: {ids}"
+        )
+        return text + (f"\n  {self.hint}" if self.hint else "")
+
+
+class FileError(TransparantieError):
+    """The input file cannot be read as client records at all."""
+
+
+class SchemaError(TransparantieError):
+    """The input file lacks a required column or has one of an unusable type."""
+
+
+class InvalidRowsError(TransparantieError):
+    """Some rows break the input contract and ``--on-invalid fail`` is in force."""
+
+    def __init__(self, problems: Sequence[RowProblem], n_read: int) -> None:
+        self.problems = list(problems)
+        self.n_read = n_read
+        n_bad = sum(p.n_rows for p in self.problems)
+        blocks = "\n".join(p.render() for p in self.problems)
+        super().__init__(
+            f"{n_bad} of {n_read} rows break the input contract; nothing was counted.\n{blocks}\n"
+            "Fix the export, or use --on-invalid quarantine --quarantine PATH to count the valid rows "
+            "and set the invalid ones aside."
+        )
+
+
+class RuleFileError(TransparantieError):
+    """A rule file is missing, unreadable or inconsistent."""
+
+
+class UsageError(TransparantieError):
+    """An option value that makes no sense (unknown region, bad reference file, ...)."""

@@ -1,0 +1,97 @@
+"""The one lazy plan: raw records -> normalised record -> rule verdicts -> outcome per row.
+
+Every row ends in exactly one ``uitkomst``:
+
+* ``afgewezen``  — breaks the input contract; ``reden`` names the check;
+* ``uitgesloten`` — fails a counting rule; ``reden`` names the first rule it fails;
+* ``geteld``     — counted, in the cell (gemeente, klantsoort, profiel).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from engine.contract import KLANTSOORT_CHECK, RAW_PREFIX, REQUIRED_COLUMNS, normalise
+from engine.indeling import Indeling, default_indeling
+from engine.rules import RuleSet
+from engine.source import Source
+
+GETELD, UITGESLOTEN, AFGEWEZEN = "geteld", "uitgesloten", "afgewezen"
+UITKOMSTEN = (GETELD, UITGESLOTEN, AFGEWEZEN)
+RULE_PREFIX = "regel__"
+SIGNAAL_PREFIX = "signaal__"
+ONDERDEEL_PREFIX = "onderdeel__"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The classified records, still lazy, and what produced them."""
+
+    frame: pl.LazyFrame
+    ruleset: RuleSet
+    peildatum: date | None
+    indeling: Indeling
+    source: Source
+
+    def quarantine(self) -> pl.LazyFrame:
+        """The rejected rows as they were read, with ``reden`` and ``waarde``."""
+        return self.frame.filter(pl.col("uitkomst") == AFGEWEZEN).select(
+            *(pl.col(RAW_PREFIX + c).alias(c) for c in REQUIRED_COLUMNS),
+            "reden",
+            "waarde",
+        )
+
+
+def first_failing(flags: dict[str, pl.Expr]) -> pl.Expr:
+    """The id of the first flag (in declaration order) that is False, or null if all hold."""
+    result: pl.Expr = pl.lit(None, dtype=pl.String)
+    for name, holds in reversed(list(flags.items())):
+        result = pl.when(~holds).then(pl.lit(name)).otherwise(result)
+    return result
+
+
+def classify(
+    source: Source,
+    ruleset: RuleSet,
+    peildatum: date | None = None,
+    indeling: Indeling | None = None,
+) -> Plan:
+    indeling = indeling or default_indeling()
+    record = normalise(source.frame, source.schema, indeling, peildatum)
+    conditions = ruleset.condition_exprs(peildatum)
+    frame = record.with_columns(
+        *(expr.alias(RULE_PREFIX + rid) for rid, expr in conditions.items()),
+        *(expr.alias(SIGNAAL_PREFIX + sid) for sid, expr in ruleset.signaal_exprs().items()),
+        *(expr.alias(ONDERDEEL_PREFIX + oid) for oid, expr in ruleset.onderdeel_exprs().items()),
+        ruleset.klantsoort_expr().alias("klantsoort"),
+        ruleset.profiel_expr().alias("profiel"),
+    )
+    failed_rule = first_failing({rid: pl.col(RULE_PREFIX + rid) for rid in conditions})
+    contract_ok = pl.col("afgewezen").is_null()
+    no_klantsoort = contract_ok & failed_rule.is_null() & pl.col("klantsoort").is_null()
+    reden = (
+        pl.when(~contract_ok)
+        .then(pl.col("afgewezen"))
+        .when(no_klantsoort)
+        .then(pl.lit(KLANTSOORT_CHECK.reden))
+        .otherwise(failed_rule)
+    )
+    uitkomst = (
+        pl.when(~contract_ok | no_klantsoort)
+        .then(pl.lit(AFGEWEZEN))
+        .when(failed_rule.is_not_null())
+        .then(pl.lit(UITGESLOTEN))
+        .otherwise(pl.lit(GETELD))
+    )
+    waarde = (
+        pl.when(no_klantsoort).then(pl.col(RAW_PREFIX + "indicering").cast(pl.String)).otherwise("waarde")
+    )
+    frame = frame.with_columns(
+        uitkomst.cast(pl.Enum(UITKOMSTEN)).alias("uitkomst"),
+        reden.alias("reden"),
+        waarde.alias("waarde"),
+    )
+    return Plan(frame=frame, ruleset=ruleset, peildatum=peildatum, indeling=indeling, source=source)

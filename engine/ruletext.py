@@ -1,0 +1,53 @@
+"""Human-readable text of a rule set, generated from its declaration (never written by hand)."""
+
+from __future__ import annotations
+
+from engine.rules import RuleSet
+
+
+def describe(ruleset: RuleSet) -> str:
+    """A Markdown description: conditions in order, klantsoort, profiel, with sources and SQL."""
+    lines = [
+        f"# {ruleset.titel}",
+        "",
+        f"- naam: `{ruleset.naam}`",
+        f"- geldig vanaf: {ruleset.geldig_vanaf}",
+        f"- bron: {ruleset.bron}",
+        "",
+        "## Voorwaarden (in volgorde; een cliënt telt mee als alle voorwaarden gelden)",
+        "",
+    ]
+    for i, regel in enumerate(ruleset.regel, 1):
+        lines += [
+            f"{i}. **{regel.id}**: {regel.label}",
+            f"   - bron: {regel.bron}",
+            f"   - SQL: `{regel.sql}`",
+        ]
+        if regel.sql_peildatum:
+            lines.append(f"   - SQL met peildatum: `{regel.sql_peildatum}`")
+    for signaal in ruleset.signaal:
+        lines += [
+            "",
+            f"Signaal **{signaal.id}** (na voorwaarde `{signaal.na_regel}`, telt niet mee): {signaal.label}",
+            f"   - bron: {signaal.bron}",
+            f"   - SQL: `{signaal.sql}`",
+        ]
+    k = ruleset.klantsoort
+    lines += [
+        "",
+        "## Klantsoort",
+        "",
+        k.label,
+        "",
+        f"- UWV-indicering: {', '.join(k.uwv)}",
+        f"- gemeentelijke indicering: {', '.join(k.gemeente)}",
+        f"- bron: {k.bron}",
+        "",
+        "## Profiel",
+        "",
+        ruleset.profiel.label,
+        "",
+    ]
+    lines += [f"- **{o.id}**: {o.label} (`{o.sql}`)" for o in ruleset.profiel.onderdeel]
+    lines += [f"- bron: {ruleset.profiel.bron}"]
+    return "\n".join(lines)
