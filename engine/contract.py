@@ -287,9 +287,7 @@ def check_by_reden(reden: str) -> Check:
 # --- the normalised record ---------------------------------------------------------------------
 
 
-def normalise(
-    raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatum: date | None
-) -> pl.LazyFrame:
+def normalise(raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatum: date | None) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
     Stays lazy. Raw copies of every contract column are kept as ``ruw__<name>``.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import polars as pl
@@ -26,7 +26,7 @@ EXAMPLES = 3
 VALUES = 5
 
 
-class OnInvalid(str, Enum):
+class OnInvalid(StrEnum):
     FAIL = "fail"
     QUARANTINE = "quarantine"
 
@@ -78,9 +78,7 @@ class CountResult:
 
     def title(self) -> str:
         moment = (
-            f"peildatum {self.peildatum}"
-            if self.peildatum
-            else "open dienstverlening op het moment van de extractie"
+            f"peildatum {self.peildatum}" if self.peildatum else "open dienstverlening op het moment van de extractie"
         )
         return (
             f"Transparantie van klantprofielen — regels: {self.ruleset.naam} "

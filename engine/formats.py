@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +12,7 @@ from engine.layout import FIGURES, nl_int
 from engine.reference import Difference
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     TABLE = "table"
     CSV = "csv"
     PARQUET = "parquet"
@@ -65,8 +65,7 @@ def render_differences(name: str, differences: list[Difference], n_cells: int) -
         f"Wijkt af van de officiële cijfers ({name}): {len(differences)} van {nl_int(n_cells)} cellen verschillen."
     ]
     lines += [
-        f"  {d.where()}: {d.kolom} officieel {_opt(d.officieel)}, berekend {_opt(d.berekend)}"
-        for d in differences
+        f"  {d.where()}: {d.kolom} officieel {_opt(d.officieel)}, berekend {_opt(d.berekend)}" for d in differences
     ]
     return "\n".join(lines)
 

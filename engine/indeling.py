@@ -32,10 +32,7 @@ def name_key(name: str) -> str:
 def key_expr(names: pl.Expr) -> pl.Expr:
     """The matching key of a column of names, as a Polars expression."""
     return (
-        names.str.normalize("NFKD")
-        .str.replace_all(r"\p{M}", "")
-        .str.to_lowercase()
-        .str.replace_all(r"[^a-z0-9]", "")
+        names.str.normalize("NFKD").str.replace_all(r"\p{M}", "").str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
     )
 
 

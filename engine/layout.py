@@ -67,9 +67,7 @@ def publication_table(cells: pl.DataFrame, indeling: Indeling) -> pl.DataFrame:
                 **total,
             }
         )
-    rows.append(
-        {"niveau": "onbekend", "amr": None, "arbeidsmarktregio": None, "gemeente": None, **figures(None)}
-    )
+    rows.append({"niveau": "onbekend", "amr": None, "arbeidsmarktregio": None, "gemeente": None, **figures(None)})
     table = pl.DataFrame(rows, schema={k: v for k, v in SCHEMA.items() if k != "totaal"})
     nederland = table.filter(pl.col("niveau").is_in(["arbeidsmarktregio", "onbekend"])).select(
         pl.lit("nederland").alias("niveau"),
@@ -78,6 +76,4 @@ def publication_table(cells: pl.DataFrame, indeling: Indeling) -> pl.DataFrame:
         pl.lit(None, dtype=pl.String).alias("gemeente"),
         *(pl.col(f).sum() for f in FIGURES),
     )
-    return (
-        pl.concat([table, nederland]).with_columns(pl.sum_horizontal(FIGURES).alias("totaal")).select(COLUMNS)
-    )
+    return pl.concat([table, nederland]).with_columns(pl.sum_horizontal(FIGURES).alias("totaal")).select(COLUMNS)

@@ -86,9 +86,7 @@ def classify(
         .then(pl.lit(UITGESLOTEN))
         .otherwise(pl.lit(GETELD))
     )
-    waarde = (
-        pl.when(no_klantsoort).then(pl.col(RAW_PREFIX + "indicering").cast(pl.String)).otherwise("waarde")
-    )
+    waarde = pl.when(no_klantsoort).then(pl.col(RAW_PREFIX + "indicering").cast(pl.String)).otherwise("waarde")
     frame = frame.with_columns(
         uitkomst.cast(pl.Enum(UITKOMSTEN)).alias("uitkomst"),
         reden.alias("reden"),

@@ -335,9 +335,7 @@ def parse_publication_with_repairs(
 
     region_totals = [r.totaal for r in parser.regions if r.totaal is not None]
     assert len(region_totals) == len(parser.regions)
-    onbekend = tuple(
-        n - sum(col) for n, col in zip(parser.nederland, zip(*region_totals, strict=True), strict=True)
-    )
+    onbekend = tuple(n - sum(col) for n, col in zip(parser.nederland, zip(*region_totals, strict=True), strict=True))
     if min(onbekend) < 0:
         raise ValueError(f"regions add up to more than Nederland: remainder {onbekend}")
 

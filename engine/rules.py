@@ -187,9 +187,7 @@ def load_ruleset(path: Path) -> RuleSet:
     try:
         ruleset = RuleSet.model_validate({**data, "path": path})
     except ValidationError as exc:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "\n".join(f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise RuleFileError(f"{path}: invalid rule file\n{problems}") from None
     _validate_sql(ruleset, str(path))
     return ruleset
@@ -200,9 +198,7 @@ def available(directory: Path | None = None) -> list[RuleSet]:
     return [load_ruleset(p) for p in sorted(directory.glob("*.toml"))]
 
 
-def select_ruleset(
-    spec: str = DEFAULT_RULES, peildatum: date | None = None, directory: Path | None = None
-) -> RuleSet:
+def select_ruleset(spec: str = DEFAULT_RULES, peildatum: date | None = None, directory: Path | None = None) -> RuleSet:
     """A rule file path, or the version of rule set ``spec`` in force at ``peildatum``
     (today when no peildatum is given)."""
     candidate = Path(spec)
@@ -216,7 +212,5 @@ def select_ruleset(
     in_force = [r for r in sets if r.geldig_vanaf <= on]
     if not in_force:
         first = min(r.geldig_vanaf for r in sets)
-        raise RuleFileError(
-            f"rule set {spec!r} is not yet in force on {on}: its first version starts {first}"
-        )
+        raise RuleFileError(f"rule set {spec!r} is not yet in force on {on}: its first version starts {first}")
     return max(in_force, key=lambda r: r.geldig_vanaf)

@@ -51,15 +51,9 @@ def client(client_id: str = "c1", **overrides: Any) -> dict[str, Any]:
 
 
 def frame(records: list[dict[str, Any]], schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
-    return (
-        pl.DataFrame(records, schema=schema or SCHEMA, orient="row")
-        if records
-        else pl.DataFrame(schema=SCHEMA)
-    )
+    return pl.DataFrame(records, schema=schema or SCHEMA, orient="row") if records else pl.DataFrame(schema=SCHEMA)
 
 
-def write_parquet(
-    records: list[dict[str, Any]], path: Path, schema: dict[str, pl.DataType] | None = None
-) -> Path:
+def write_parquet(records: list[dict[str, Any]], path: Path, schema: dict[str, pl.DataType] | None = None) -> Path:
     frame(records, schema).write_parquet(path)
     return path

@@ -162,9 +162,7 @@ def test_every_row_adds_up(officieel: pl.DataFrame, niveau: str, n_rows: int) ->
 
 def test_gemeenten_add_up_to_their_region(officieel: pl.DataFrame) -> None:
     sums = (
-        officieel.filter(pl.col("niveau") == "gemeente")
-        .group_by("amr", maintain_order=True)
-        .agg(pl.col(FIGURES).sum())
+        officieel.filter(pl.col("niveau") == "gemeente").group_by("amr", maintain_order=True).agg(pl.col(FIGURES).sum())
     )
     totals = officieel.filter(pl.col("niveau") == "arbeidsmarktregio").select("amr", *FIGURES)
     assert sums.height == totals.height == 35
@@ -323,9 +321,7 @@ def test_malformed_line_raises_naming_it(old: str, new: str, named_line: str, re
         ("REGION_NAME_REPAIRS", "3 Noord-Holland Noord Alkmaar 106 558 869 187 1.720"),
     ],
 )
-def test_without_its_repair_the_line_fails(
-    monkeypatch: pytest.MonkeyPatch, table: str, named_line: str
-) -> None:
+def test_without_its_repair_the_line_fails(monkeypatch: pytest.MonkeyPatch, table: str, named_line: str) -> None:
     monkeypatch.setattr(publication, table, {})
     with pytest.raises(ValueError) as excinfo:
         parse_publication(shipped_text())

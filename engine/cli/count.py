@@ -29,9 +29,7 @@ def count(
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
-    output: Annotated[
-        Path | None, typer.Option(help="Write here instead of stdout (required for parquet).")
-    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout (required for parquet).")] = None,
     amr: Annotated[int | None, typer.Option(help="Only this arbeidsmarktregio (1-35).")] = None,
     reference: Annotated[
         str | None,
