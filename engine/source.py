@@ -17,9 +17,15 @@ class Source:
     """A lazily scanned input file and its schema (read from the footer/header only)."""
 
     path: Path
-    format: str  # "parquet" | "csv"
+    format: str  # "parquet" | "csv" | "frame"
     frame: pl.LazyFrame
     schema: pl.Schema
+
+
+def frame_source(frame: pl.LazyFrame | pl.DataFrame, name: str = "<frame>") -> Source:
+    """An in-memory frame as a source: for tests and for callers that already hold the data."""
+    lazy = frame.lazy()
+    return Source(path=Path(name), format="frame", frame=lazy, schema=lazy.collect_schema())
 
 
 def open_source(path: Path | str) -> Source:

@@ -1,0 +1,96 @@
+"""Golden cases, one file per rule in tests/golden/: a client, and where it must end up.
+
+Each case starts from the counted client of tests/factory.py and changes a few fields:
+
+    [[case]]
+    name = "status in capitals and padded"
+    set = { status = "  INGESCHREVEN " }
+    null = ["indicering_einde"]       # fields set to null (TOML has no null)
+    peildatum = 2025-06-30             # optional
+    rules = "teldefinitie-inclusief-beschut"   # optional
+    csv = true                         # optional: feed the case through CSV (all text)
+    expect = "geteld"                  # geteld | a rule id (excluded) | a contract reden (rejected)
+    klantsoort = "uwv"                 # optional, for counted clients
+    profiel = true                     # optional, for counted clients
+    gemeente = "'s-Gravenhage"         # optional, for counted clients
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from engine.contract import LIST_COLUMNS
+from engine.pipeline import classify
+from engine.rules import select_ruleset
+from engine.source import frame_source, open_source
+from tests.factory import client, frame
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = [
+    pytest.param(case, id=f"{path.stem}: {case['name']}")
+    for path in sorted(GOLDEN.glob("*.toml"))
+    for case in tomllib.loads(path.read_text(encoding="utf-8"))["case"]
+]
+
+
+def _record(case: dict[str, Any]) -> dict[str, Any]:
+    record = client("golden")
+    record.update(case.get("set", {}))
+    for name in case.get("null", []):
+        record[name] = None
+    return record
+
+
+def _as_csv(record: dict[str, Any], path: Path) -> Path:
+    def text(value: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, list):
+            return ";".join("" if v is None else v for v in value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    pl.DataFrame({k: [text(v)] for k, v in record.items()}, schema=dict.fromkeys(record, pl.String)).write_csv(path)
+    return path
+
+
+def _source(case: dict[str, Any], tmp_path: Path):
+    record = _record(case)
+    if case.get("csv"):
+        return open_source(_as_csv(record, tmp_path / "case.csv"))
+    return frame_source(frame([record]))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_case(case: dict[str, Any], tmp_path: Path) -> None:
+    peildatum: date | None = case.get("peildatum")
+    ruleset = select_ruleset(case.get("rules", "teldefinitie"), peildatum)
+    plan = classify(_source(case, tmp_path), ruleset, peildatum)
+    row = plan.frame.select("uitkomst", "reden", "gemeente", "klantsoort", "profiel").collect().row(0, named=True)
+    expect = case["expect"]
+    if expect == "geteld":
+        assert (row["uitkomst"], row["reden"]) == ("geteld", None)
+    else:
+        assert row["reden"] == expect, row
+        assert row["uitkomst"] != "geteld"
+    for key in ("klantsoort", "profiel", "gemeente"):
+        if key in case:
+            assert row[key] == case[key], (key, row)
+
+
+def test_every_rule_has_a_golden_file() -> None:
+    ids = {r.id for name in ("teldefinitie", "teldefinitie-inclusief-beschut") for r in select_ruleset(name).regel}
+    covered = {c.values[0]["expect"] for c in CASES}
+    assert ids <= covered, f"rules without a golden case excluding on them: {sorted(ids - covered)}"
+
+
+def test_golden_cases_cover_every_list_component() -> None:
+    text = " ".join(p.read_text(encoding="utf-8") for p in GOLDEN.glob("*.toml"))
+    assert all(c in text for c in ("affiniteiten", "beroepssectoren", "taaksoort_")), LIST_COLUMNS
