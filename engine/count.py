@@ -160,7 +160,11 @@ def _problems(details: pl.DataFrame, indeling: Indeling) -> list[RowProblem]:
         check = check_by_reden(reden)
         hint = ""
         if reden == "gemeente_onbekend":
-            hints = [f"{v!r} -> did you mean {s!r}?" for v in values if (s := indeling.suggest(v))]
+            hints = [
+                f"{v!r} -> did you mean {' or '.join(repr(s) for s in near)}?"
+                for v in values
+                if (near := indeling.suggest(v))
+            ]
             hint = "; ".join(hints)
         problems.append(
             RowProblem(

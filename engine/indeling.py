@@ -65,11 +65,10 @@ class Indeling:
             self.frame["gemeente"], self.frame["amr"], default=None, return_dtype=pl.Int32
         )
 
-    def suggest(self, raw_name: str) -> str | None:
-        """The nearest canonical name, for an error message."""
-        key = name_key(raw_name)
-        best = difflib.get_close_matches(key, list(self.keys), n=1, cutoff=0.6)
-        return self.keys[best[0]] if best else None
+    def suggest(self, raw_name: str, n: int = 3) -> list[str]:
+        """The nearest canonical names, closest first, for an error message."""
+        close = difflib.get_close_matches(name_key(raw_name), list(self.keys), n=n, cutoff=0.6)
+        return list(dict.fromkeys(self.keys[k] for k in close))
 
 
 def load_indeling(indeling_file: Path = INDELING_FILE, alias_file: Path = ALIAS_FILE) -> Indeling:

@@ -1,0 +1,277 @@
+"""Every kind of bad input: a clear message on stderr, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.count import OnInvalid, count_file
+from engine.errors import InvalidRowsError
+from tests.factory import client, frame, write_parquet
+
+runner = CliRunner()
+
+
+def run(*args: str | Path):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_clean_error(result, *fragments: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+# --- the file itself ---------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert_clean_error(run("count", tmp_path / "nope.parquet"), "input file not found", "nope.parquet")
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    path.write_bytes(b"")
+    assert_clean_error(run("count", path), "input file is empty (0 bytes)")
+
+
+def test_corrupt_parquet(tmp_path: Path) -> None:
+    good = write_parquet([client("a")], tmp_path / "good.parquet")
+    data = good.read_bytes()
+    bad = tmp_path / "corrupt.parquet"
+    bad.write_bytes(data[: len(data) // 2])
+    assert_clean_error(run("count", bad), "cannot read", "corrupt.parquet")
+
+
+def test_parquet_name_but_not_parquet(tmp_path: Path) -> None:
+    path = tmp_path / "fake.parquet"
+    path.write_text("client_id\nx\n")
+    assert_clean_error(run("count", path), "not a Parquet file")
+
+
+def test_binary_garbage(tmp_path: Path) -> None:
+    path = tmp_path / "blob.bin"
+    path.write_bytes(bytes(range(256)) * 10)
+    assert_clean_error(run("count", path), "neither Parquet nor CSV")
+
+
+def test_text_that_is_not_client_csv(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("just some notes\nnothing tabular\n")
+    assert_clean_error(run("count", path), "not a CSV file with a header row")
+
+
+def test_directory_is_not_a_file(tmp_path: Path) -> None:
+    assert_clean_error(run("count", tmp_path), "is a directory")
+
+
+# --- columns -----------------------------------------------------------------------------------
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    frame([client("a")]).drop("banenafspraak", "taaksoort_07").write_parquet(path)
+    assert_clean_error(run("count", path), "missing required column(s): banenafspraak, taaksoort_07")
+
+
+def test_column_of_unusable_type(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    frame([client("a")]).with_columns(pl.lit(1.5).alias("indicering_begin")).write_parquet(path)
+    assert_clean_error(run("count", path), "column 'indicering_begin' has type Float64")
+
+
+def test_extra_columns_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    frame([client("a")]).with_columns(pl.lit("x").alias("opmerking")).write_parquet(path)
+    assert count_file(path).reconciliation.counted == 1
+
+
+# --- rows --------------------------------------------------------------------------------------
+
+ROW_ERRORS = [
+    pytest.param(
+        [client("a", gemeente="Atlantis"), client("b", gemeente="Atlantis"), client("c", gemeente="Asen")],
+        [
+            "column 'gemeente'",
+            "[gemeente_onbekend]",
+            "rows affected: 3",
+            "'Atlantis'",
+            "'Asen'",
+            "a, b, c",
+            "'Asen' -> did you mean 'Asten' or 'Assen'",
+        ],
+        id="unknown gemeente with suggestion",
+    ),
+    pytest.param(
+        [client("a"), client("a"), client("b")],
+        ["column 'client_id'", "[client_id_dubbel]", "rows affected: 2", "example client_id: a"],
+        id="duplicate client_id",
+    ),
+    pytest.param(
+        [client(None), client("b")],
+        ["column 'client_id'", "[client_id_leeg]", "rows affected: 1"],
+        id="null client_id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("records", "fragments"), ROW_ERRORS)
+def test_invalid_rows(records, fragments, tmp_path: Path) -> None:
+    path = write_parquet(records, tmp_path / "x.parquet")
+    assert_clean_error(run("count", path), *fragments)
+
+
+def test_einde_before_begin(tmp_path: Path) -> None:
+    from datetime import date
+
+    path = write_parquet(
+        [client("a", indicering_begin=date(2025, 3, 1), indicering_einde=date(2025, 2, 1)), client("b")],
+        tmp_path / "x.parquet",
+    )
+    assert_clean_error(
+        run("count", path), "column 'indicering_einde'", "[einde_voor_begin]", "rows affected: 1", "'2025-02-01'", ": a"
+    )
+
+
+def test_uncastable_boolean_and_date_in_csv(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    rows = frame([client("a"), client("b"), client("c")]).with_columns(
+        pl.Series("banenafspraak", ["ja", "wellicht", "N"]),
+        pl.Series("indicering_begin", ["2024-01-01", "2024-01-01", "1 jan 2024"]),
+        *(
+            pl.col(c).list.join(";")
+            for c in ("opleiding", "vaardigheden", "competenties", "affiniteiten", "beroepssectoren")
+        ),
+    )
+    rows.write_csv(path)
+    result = run("count", path)
+    assert_clean_error(
+        result,
+        "column 'banenafspraak'",
+        "[banenafspraak_geen_boolean]",
+        "'wellicht'",
+        "example client_id: b",
+        "column 'indicering_begin'",
+        "'1 jan 2024'",
+        "example client_id: c",
+    )
+
+
+def test_unknown_indicering_on_counted_row(tmp_path: Path) -> None:
+    path = write_parquet(
+        [client("a", indicering="WWB"), client("b", indicering=None), client("c", indicering="xyz", status="weg")],
+        tmp_path / "x.parquet",
+    )
+    # c is excluded by rule 1, so its unknown indicering does not matter.
+    assert_clean_error(run("count", path), "[klantsoort_onbepaald]", "rows affected: 2", "'WWB'", "a, b")
+
+
+def test_fail_mode_counts_nothing_and_says_so(tmp_path: Path) -> None:
+    path = write_parquet([client("a"), client("b", gemeente="Atlantis")], tmp_path / "x.parquet")
+    with pytest.raises(InvalidRowsError) as info:
+        count_file(path)
+    assert info.value.n_read == 2
+    assert "1 of 2 rows break the input contract; nothing was counted" in str(info.value)
+
+
+# --- quarantine --------------------------------------------------------------------------------
+
+
+def test_quarantine_sets_rows_aside_and_reconciles(tmp_path: Path) -> None:
+    records = [
+        client("a"),
+        client("b", gemeente="Atlantis"),
+        client("c", status="uitgeschreven"),
+        client("d", indicering="onbekend"),
+        client("e"),
+        client("e"),
+    ]
+    path = write_parquet(records, tmp_path / "x.parquet")
+    quarantine = tmp_path / "q.parquet"
+    result = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=quarantine)
+    rec = result.reconciliation
+    assert (rec.read, rec.counted, rec.n_excluded, rec.n_rejected) == (6, 1, 1, 4)
+    assert rec.rejected == {"client_id_dubbel": 2, "gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
+    assert rec.balanced
+    rejected = pl.read_parquet(quarantine).sort("client_id")
+    assert rejected["client_id"].to_list() == ["b", "d", "e", "e"]
+    assert rejected["reden"].to_list() == [
+        "gemeente_onbekend",
+        "klantsoort_onbepaald",
+        "client_id_dubbel",
+        "client_id_dubbel",
+    ]
+    # the quarantine keeps the raw values as read
+    assert rejected.filter(pl.col("client_id") == "b")["gemeente"].item() == "Atlantis"
+
+
+def test_quarantine_via_cli(tmp_path: Path) -> None:
+    path = write_parquet([client("a"), client("b", gemeente="Atlantis")], tmp_path / "x.parquet")
+    quarantine = tmp_path / "q.parquet"
+    result = run("count", path, "--on-invalid", "quarantine", "--quarantine", quarantine, "--amr", "1")
+    assert result.exit_code == 0, result.output
+    assert "2 records gelezen = 1 geteld + 0 uitgesloten + 1 afgewezen" in result.stdout
+    assert f"1 afgewezen rijen staan in {quarantine}" in result.stdout
+    assert pl.read_parquet(quarantine)["client_id"].to_list() == ["b"]
+
+
+def test_quarantine_needs_a_path(tmp_path: Path) -> None:
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    assert_clean_error(run("count", path, "--on-invalid", "quarantine"), "needs --quarantine PATH")
+
+
+# --- options and rule files --------------------------------------------------------------------
+
+
+def test_unknown_region(tmp_path: Path) -> None:
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    assert_clean_error(run("count", path, "--amr", "36"), "there is no arbeidsmarktregio 36")
+
+
+def test_unknown_rule_set(tmp_path: Path) -> None:
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    assert_clean_error(run("count", path, "--rules", "teldefinitie-2099"), "no rule set named 'teldefinitie-2099'")
+
+
+def test_broken_rule_file(tmp_path: Path) -> None:
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    rules = tmp_path / "broken.toml"
+    rules.write_text('naam = "x"\n')
+    assert_clean_error(run("count", path, "--rules", rules), "invalid rule file", "regel: Field required")
+
+
+def test_rule_with_unknown_column(tmp_path: Path) -> None:
+    from engine.paths import rules_dir
+
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    rules = tmp_path / "typo.toml"
+    rules.write_text(text.replace('sql = "doelgroepregister"', 'sql = "doelgroep_register"'), encoding="utf-8")
+    assert_clean_error(
+        run("count", path, "--rules", rules),
+        "regel 'doelgroepregister' refers to unknown column(s) ['doelgroep_register']",
+    )
+
+
+def test_rule_that_is_not_boolean(tmp_path: Path) -> None:
+    from engine.paths import rules_dir
+
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    rules = tmp_path / "notbool.toml"
+    rules.write_text(text.replace('sql = "banenafspraak"', 'sql = "taaksoorten + 1"'), encoding="utf-8")
+    assert_clean_error(run("count", path, "--rules", rules), "regel 'banenafspraak' must be a boolean expression")
+
+
+def test_bad_peildatum_format(tmp_path: Path) -> None:
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    result = run("count", path, "--peildatum", "30-06-2025")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
