@@ -61,6 +61,9 @@ FALSE_WORDS = ("nee", "n", "false", "0")
 #: and for reporting offending values; projection pushdown drops them when unused.
 RAW_PREFIX = "ruw__"
 
+#: Bumped whenever the normalised record or the checks change meaning; prepared files carry it.
+CONTRACT_VERSION = "2025.1"
+
 #: Columns of the normalised record that the counting rules may refer to.
 VOCABULARY: dict[str, pl.DataType] = {
     CLIENT_ID: pl.String(),

@@ -102,15 +102,12 @@ def _cells_and_outcomes(plan: Plan) -> pl.LazyFrame:
     return plan.frame.group_by("uitkomst", "reden", *CELL_KEYS).agg(pl.len().alias("n"))
 
 
-def _rejection_details(plan: Plan) -> pl.LazyFrame:
-    return (
-        plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN)
-        .group_by("reden")
-        .agg(
-            pl.len().alias("n"),
-            pl.col("client_id").drop_nulls().head(EXAMPLES).alias("voorbeelden"),
-            pl.col("waarde").drop_nulls().unique(maintain_order=True).head(VALUES).alias("waarden"),
-        )
+def rejection_details(rejected: pl.LazyFrame) -> pl.LazyFrame:
+    """Per reden: how many rows, a few example ids and a few distinct offending values."""
+    return rejected.group_by("reden").agg(
+        pl.len().alias("n"),
+        pl.col("client_id").drop_nulls().head(EXAMPLES).alias("voorbeelden"),
+        pl.col("waarde").drop_nulls().unique(maintain_order=True).head(VALUES).alias("waarden"),
     )
 
 
@@ -122,14 +119,14 @@ def run_count(
     """Execute the plan once and build the publication table with its reconciliation."""
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
-    queries = [_cells_and_outcomes(plan), _rejection_details(plan)]
+    queries = [_cells_and_outcomes(plan), rejection_details(plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN))]
     if on_invalid is OnInvalid.QUARANTINE:
         assert quarantine is not None
         queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
     outcomes, details = pl.collect_all(queries)[:2]
 
     reconciliation = _reconcile(outcomes, plan.ruleset)
-    problems = _problems(details, plan.indeling)
+    problems = problems_from(details, plan.indeling)
     if problems and on_invalid is OnInvalid.FAIL:
         raise InvalidRowsError(problems, reconciliation.read)
     cells = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(*CELL_KEYS).agg(pl.col("n").sum())
@@ -154,7 +151,7 @@ def _reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:
     )
 
 
-def _problems(details: pl.DataFrame, indeling: Indeling) -> list[RowProblem]:
+def problems_from(details: pl.DataFrame, indeling: Indeling) -> list[RowProblem]:
     problems = []
     for reden, n, examples, values in details.sort("reden").iter_rows():
         check = check_by_reden(reden)

@@ -14,7 +14,7 @@ from datetime import date
 
 import polars as pl
 
-from engine.contract import KLANTSOORT_CHECK, RAW_PREFIX, REQUIRED_COLUMNS, normalise
+from engine.contract import KLANTSOORT_CHECK, RAW_PREFIX, normalise
 from engine.indeling import Indeling, default_indeling
 from engine.rules import RuleSet
 from engine.source import Source
@@ -37,9 +37,11 @@ class Plan:
     source: Source
 
     def quarantine(self) -> pl.LazyFrame:
-        """The rejected rows as they were read, with ``reden`` and ``waarde``."""
+        """The rejected rows as they were read (as prepared, for a prepared file), with
+        ``reden`` and ``waarde``."""
+        raw = [c for c in self.frame.collect_schema().names() if c.startswith(RAW_PREFIX)]
         return self.frame.filter(pl.col("uitkomst") == AFGEWEZEN).select(
-            *(pl.col(RAW_PREFIX + c).alias(c) for c in REQUIRED_COLUMNS),
+            *(pl.col(c).alias(c.removeprefix(RAW_PREFIX)) for c in raw),
             "reden",
             "waarde",
         )
@@ -60,7 +62,12 @@ def classify(
     indeling: Indeling | None = None,
 ) -> Plan:
     indeling = indeling or default_indeling()
-    record = normalise(source.frame, source.schema, indeling, peildatum)
+    if source.prepared is not None:
+        from engine.prepare import prepared_record  # prepare builds on count, which builds on this
+
+        record = prepared_record(source, ruleset, peildatum)
+    else:
+        record = normalise(source.frame, source.schema, indeling, peildatum)
     conditions = ruleset.condition_exprs(peildatum)
     frame = record.with_columns(
         *(expr.alias(RULE_PREFIX + rid) for rid, expr in conditions.items()),

@@ -136,6 +136,14 @@ class RuleSet(_Strict):
     def profiel_expr(self) -> pl.Expr:
         return pl.sql_expr(self.profiel.sql())
 
+    def columns(self) -> dict[str, set[str]]:
+        """Which normalised-record columns each declaration reads, by a readable name."""
+        texts = {f"regel {r.id!r}": [r.sql, r.sql_peildatum or "TRUE"] for r in self.regel}
+        texts |= {f"signaal {s.id!r}": [s.sql] for s in self.signaal}
+        texts |= {f"profiel onderdeel {o.id!r}": [o.sql] for o in self.profiel.onderdeel}
+        texts["klantsoort"] = [self.klantsoort.sql()]
+        return {name: {c for t in ts for c in pl.sql_expr(t).meta.root_names()} for name, ts in texts.items()}
+
     def regel_by_id(self, rid: str) -> Regel:
         for r in self.regel:
             if r.id == rid:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import polars as pl
 from engine.errors import FileError
 
 PARQUET_MAGIC = b"PAR1"
+#: Parquet key-value metadata that marks a file written by `transparantie prepare`.
+PREPARED_KEY = "transparantie.prepared"
 
 
 @dataclass(frozen=True)
@@ -17,9 +20,10 @@ class Source:
     """A lazily scanned input file and its schema (read from the footer/header only)."""
 
     path: Path
-    format: str  # "parquet" | "csv" | "frame"
+    format: str  # "parquet" | "csv" | "frame" | "prepared"
     frame: pl.LazyFrame
     schema: pl.Schema
+    prepared: dict[str, str] | None = None  # provenance of a prepared file, else None
 
 
 def frame_source(frame: pl.LazyFrame | pl.DataFrame, name: str = "<frame>") -> Source:
@@ -40,7 +44,11 @@ def open_source(path: Path | str) -> Source:
     with path.open("rb") as handle:
         head = handle.read(4096)
     if head.startswith(PARQUET_MAGIC):
-        return _scan(path, "parquet", pl.scan_parquet(path))
+        source = _scan(path, "parquet", pl.scan_parquet(path))
+        meta = pl.read_parquet_metadata(path)
+        if PREPARED_KEY in meta:
+            return Source(path, "prepared", source.frame, source.schema, json.loads(meta[PREPARED_KEY]))
+        return source
     if path.suffix.lower() == ".parquet":
         raise FileError(f"{path} has a .parquet name but is not a Parquet file (no PAR1 header)")
     if not _looks_like_text(head):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import count, rules
+from engine.cli import count, generate, prepare, rules
 
 app = typer.Typer(
     name="transparantie",
@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 app.command("count")(count.count)
 app.command("rules")(rules.rules)
+app.command("generate")(generate.generate)
+app.command("prepare")(prepare.prepare)
 
 
 def main() -> None:

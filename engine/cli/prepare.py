@@ -1,0 +1,36 @@
+"""`transparantie prepare`: validate and normalise once, for fast repeated counting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.cli._common import InputFile, guarded, say
+from engine.count import OnInvalid
+from engine.layout import nl_int
+from engine.prepare import prepare_file
+
+
+def prepare(
+    file: InputFile,
+    output: Annotated[Path, typer.Argument(help="The prepared Parquet file to write.")],
+    on_invalid: Annotated[
+        OnInvalid, typer.Option(help="What to do with rows that break the contract.")
+    ] = OnInvalid.FAIL,
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
+    ] = None,
+) -> None:
+    """Apply the input contract once and write a compact file that every command accepts.
+
+    Example: transparantie prepare sample_data/clients-2025q2.parquet /tmp/clients.prepared.parquet
+    """
+    with guarded(file):
+        result = prepare_file(file, output, on_invalid, quarantine)
+        rejected = sum(result.rejected.values())
+        say(
+            f"{nl_int(result.read)} records gelezen, {nl_int(rejected)} afgewezen; "
+            f"voorbereid bestand: {result.output} (contract {result.provenance['contract_version']})"
+        )

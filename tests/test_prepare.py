@@ -1,0 +1,118 @@
+"""`prepare`: a prepared file counts exactly like its source, and refuses what it cannot serve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.count import OnInvalid, count_file
+from engine.errors import InvalidRowsError, RuleFileError, UsageError
+from engine.prepare import PREPARED_COLUMNS, prepare_file
+from engine.source import PREPARED_KEY, open_source
+from tests.factory import client, write_parquet
+
+runner = CliRunner()
+RECORDS = [
+    client("a"),
+    client("b", gemeente="Den Haag", indicering=" bijstand", affiniteiten=[" "]),
+    client("c", status="uitgeschreven"),
+    client("d", gemeente="Atlantis"),
+    client("e", indicering="onbekend"),
+    client("f", gemeente=None, banenafspraak=False, beschut_wsw=True),
+]
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> Path:
+    return write_parquet(RECORDS, tmp_path / "raw.parquet")
+
+
+def test_prepared_file_counts_like_the_source(raw: Path, tmp_path: Path) -> None:
+    prepared = tmp_path / "p.parquet"
+    result = prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q0.parquet")
+    assert (result.read, result.rejected) == (6, {"gemeente_onbekend": 1})
+    assert open_source(prepared).format == "prepared"
+    assert pl.read_parquet_schema(prepared).names() == PREPARED_COLUMNS
+    for rules in ("teldefinitie", "teldefinitie-inclusief-beschut"):
+        direct = count_file(raw, rules=rules, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q1.parquet")
+        again = count_file(prepared, rules=rules, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q2.parquet")
+        assert again.table.equals(direct.table)
+        assert again.reconciliation == direct.reconciliation
+    assert direct.reconciliation.rejected == {"gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
+    assert sorted(pl.read_parquet(tmp_path / "q2.parquet")["client_id"]) == ["d", "e"]
+
+
+def test_provenance_is_recorded(raw: Path, tmp_path: Path) -> None:
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    meta = json.loads(pl.read_parquet_metadata(prepared)[PREPARED_KEY])
+    assert meta["contract_version"] == "2025.1"
+    assert meta["source"] == "raw.parquet"
+    assert len(meta["indeling_sha256"]) == len(meta["rules_sha256"]) == 16
+
+
+def test_prepare_fails_on_invalid_rows_and_writes_nothing(raw: Path, tmp_path: Path) -> None:
+    prepared = tmp_path / "p.parquet"
+    with pytest.raises(InvalidRowsError, match="gemeente_onbekend"):
+        prepare_file(raw, prepared)
+    assert not prepared.exists()
+    assert not list(tmp_path.glob("p.parquet*"))
+
+
+def test_prepare_quarantines_raw_rows(raw: Path, tmp_path: Path) -> None:
+    quarantine = tmp_path / "q.parquet"
+    prepare_file(raw, tmp_path / "p.parquet", OnInvalid.QUARANTINE, quarantine)
+    rows = pl.read_parquet(quarantine)
+    assert rows["client_id"].to_list() == ["d"]
+    assert rows["gemeente"].to_list() == ["Atlantis"]
+    assert rows["reden"].to_list() == ["gemeente_onbekend"]
+
+
+def test_refuses_rules_that_need_a_missing_column(raw: Path, tmp_path: Path) -> None:
+    from engine.paths import rules_dir
+
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    meta = pl.read_parquet_metadata(prepared)
+    stripped = tmp_path / "stripped.parquet"
+    pl.read_parquet(prepared).drop("opleiding").write_parquet(stripped, metadata={PREPARED_KEY: meta[PREPARED_KEY]})
+    kept = count_file(stripped, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "x.parquet")
+    assert kept.reconciliation.read == 6  # the default rules do not read opleiding
+    rules = tmp_path / "met-opleiding.toml"
+    extra = '\n[[regel]]\nid = "opleiding"\nlabel = "Opleiding geregistreerd."\nbron = "test"\nsql = "opleiding"\n'
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    rules.write_text(text.replace("\n[[signaal]]", extra + "\n[[signaal]]", 1), encoding="utf-8")
+    with pytest.raises(RuleFileError, match=r"regel 'opleiding'.*needs column\(s\) \['opleiding'\]"):
+        count_file(stripped, rules=str(rules))
+
+
+def test_refuses_a_prepared_file_of_another_contract(raw: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.parquet"
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    meta = json.loads(pl.read_parquet_metadata(prepared)[PREPARED_KEY]) | {"contract_version": "2024.9"}
+    pl.read_parquet(prepared).write_parquet(old, metadata={PREPARED_KEY: json.dumps(meta)})
+    with pytest.raises(UsageError, match="prepared under contract 2024.9"):
+        count_file(old)
+
+
+def test_prepare_twice_is_refused(raw: Path, tmp_path: Path) -> None:
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    with pytest.raises(UsageError, match="already a prepared file"):
+        prepare_file(prepared, tmp_path / "again.parquet")
+
+
+def test_prepare_cli(tmp_path: Path) -> None:
+    raw = write_parquet([client("a"), client("b")], tmp_path / "raw.parquet")
+    out = tmp_path / "p.parquet"
+    result = runner.invoke(app, ["prepare", str(raw), str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("2 records gelezen, 0 afgewezen; voorbereid bestand:")
+    counted = runner.invoke(app, ["count", str(out), "--format", "csv"])
+    assert counted.stdout.splitlines()[-1] == "nederland,,,,0,0,2,0,2"

@@ -1,0 +1,82 @@
+"""The README is part of the product: its commands, outputs and rule text match the real CLI."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+from engine.contract import ALL_CHECKS, REQUIRED_COLUMNS
+from engine.rules import select_ruleset
+from engine.ruletext import describe
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+runner = CliRunner()
+
+
+def block(marker: str) -> str:
+    """The fenced block right after ``<!-- marker -->``."""
+    match = re.search(rf"<!-- {re.escape(marker)} -->\n```\w*\n(.*?)```", README, re.S)
+    assert match, f"README has no block after <!-- {marker} -->"
+    return match.group(1).rstrip("\n")
+
+
+def test_exactly_two_setup_commands() -> None:
+    assert len(re.findall(r"<!-- quickstart:(main|test) -->", README)) == 2
+    for marker in ("quickstart:main", "quickstart:test"):
+        assert len(block(marker).splitlines()) == 1
+        assert block(marker).startswith("python3 -m venv .venv && .venv/bin/pip install")
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert commands == [block("quickstart:test").replace("pip install -q", "pip install -q", 1)]
+
+
+def _main_args() -> list[str]:
+    command = block("quickstart:main").split("&&")[-1].strip()
+    words = shlex.split(command)
+    assert words[0] == ".venv/bin/transparantie"
+    return words[1:]
+
+
+def test_main_command_prints_what_the_readme_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, _main_args())
+    assert result.exit_code == 0, result.output
+    shown = block("quickstart:output").splitlines()
+    assert result.stdout.splitlines()[-len(shown) :] == shown
+
+
+def test_rules_section_is_generated_from_the_rule_file() -> None:
+    match = re.search(r"<!-- rules:teldefinitie -->\n(.*?)\n<!-- /rules:teldefinitie -->", README, re.S)
+    assert match
+    assert match.group(1) == describe(select_ruleset("teldefinitie"))
+    cli = runner.invoke(app, ["rules", "teldefinitie"])
+    assert cli.exit_code == 0
+    assert cli.stdout.rstrip("\n") == match.group(1)
+
+
+def test_every_command_is_documented_with_an_example() -> None:
+    names = [c.name for c in app.registered_commands]
+    assert "count" in names
+    for name in names:
+        assert f"`transparantie {name}" in README, f"README does not document `transparantie {name}`"
+        help_text = runner.invoke(app, [name, "--help"]).stdout
+        assert "Example: transparantie " + name in " ".join(help_text.split()), f"{name} --help has no example"
+
+
+def test_contract_columns_and_checks_are_documented() -> None:
+    for column in REQUIRED_COLUMNS:
+        if column.startswith("taaksoort_"):
+            continue
+        assert f"`{column}`" in README, column
+    assert "`taaksoort_01` … `taaksoort_20`" in README
+    for check in ALL_CHECKS:
+        assert f"`{check.reden}`" in README, check.reden
