@@ -24,9 +24,9 @@ import polars as pl
 
 import engine
 from engine.contract import CONTRACT_VERSION, RAW_PREFIX, REQUIRED_COLUMNS, VOCABULARY, normalise
-from engine.count import OnInvalid, rejection_details, problems_from
+from engine.count import OnInvalid, problems_from, rejection_details
 from engine.errors import InvalidRowsError, RuleFileError, UsageError
-from engine.indeling import INDELING_FILE, ALIAS_FILE, default_indeling
+from engine.indeling import ALIAS_FILE, INDELING_FILE, default_indeling
 from engine.paths import rules_dir
 from engine.rules import RuleSet
 from engine.source import PREPARED_KEY, Source, open_source
