@@ -1,0 +1,90 @@
+"""Invariants over random client records: nothing is lost, the layout adds up, DuckDB agrees."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import duckdb
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.count import OnInvalid, count_file
+from engine.indeling import default_indeling
+from engine.layout import FIGURES, publication_table
+from engine.rules import select_ruleset
+from engine.sql import cells_sql, normalised_from_parquet
+from tests.factory import client, write_parquet
+
+GEMEENTEN = ["Assen", "Den Haag", "'S-GRAVENHAGE", "Sudwest-Fryslan", "Zwolle", "Atlantis", " ", None]
+STATUS = ["ingeschreven", " Ingeschreven", "uitgeschreven", "", None]
+INDICERING = ["Wajong", "WW", " bijstand ", "NUG", "iow", "xyz", None]
+DATES = st.one_of(st.none(), st.dates(min_value=date(2020, 1, 1), max_value=date(2026, 12, 31)))
+FLAGS = st.one_of(st.none(), st.booleans())
+LISTS = st.one_of(st.none(), st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "zorg", "nee"])), max_size=3))
+TAAK = st.one_of(st.none(), st.sampled_from(["", "  ", "ja", "nee"]))
+
+
+@st.composite
+def records(draw: st.DrawFn, valid_only: bool = False) -> list[dict]:
+    n = draw(st.integers(min_value=0, max_value=25))
+    rows = []
+    for i in range(n):
+        begin, einde = draw(DATES), draw(DATES)
+        if valid_only and begin and einde and einde < begin:
+            begin, einde = einde, begin
+        gemeenten = [g for g in GEMEENTEN if g != "Atlantis"] if valid_only else GEMEENTEN
+        row = client(
+            f"c{draw(st.integers(0, 30)) if not valid_only else i}",
+            gemeente=draw(st.sampled_from(gemeenten)),
+            status=draw(st.sampled_from(STATUS)),
+            indicering=draw(st.sampled_from(INDICERING)),
+            indicering_begin=begin,
+            indicering_einde=einde,
+            doelgroepregister=draw(FLAGS),
+            banenafspraak=draw(FLAGS),
+            beschut_wsw=draw(FLAGS),
+            affiniteiten=draw(LISTS),
+            beroepssectoren=draw(LISTS),
+            taaksoort_01=draw(TAAK),
+            taaksoort_20=draw(TAAK),
+        )
+        rows.append(row)
+    return rows
+
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(records())
+def test_every_row_is_accounted_for(rows: list[dict]) -> None:
+    with TemporaryDirectory() as tmp:
+        path = write_parquet(rows, Path(tmp) / "x.parquet")
+        result = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=Path(tmp) / "q.parquet")
+        rec = result.reconciliation
+        assert rec.read == len(rows)
+        assert rec.balanced
+        assert pl.read_parquet(Path(tmp) / "q.parquet").height == rec.n_rejected
+    table = result.table
+    nederland = table.filter(pl.col("niveau") == "nederland")
+    assert nederland["totaal"].item() == rec.counted <= len(rows)
+    assert (table["totaal"] == table.select(pl.sum_horizontal(FIGURES)).to_series()).all()
+    regions = table.filter(pl.col("niveau") == "arbeidsmarktregio")
+    gemeenten = table.filter(pl.col("niveau") == "gemeente").group_by("amr").agg(pl.col(FIGURES).sum())
+    assert regions.select("amr", *FIGURES).sort("amr").equals(gemeenten.sort("amr").select("amr", *FIGURES))
+    assert table.select(pl.min_horizontal(FIGURES).min()).item() >= 0
+
+
+@SETTINGS
+@given(records(valid_only=True), st.sampled_from(["teldefinitie", "teldefinitie-inclusief-beschut"]))
+def test_duckdb_agrees_on_valid_records(rows: list[dict], rules: str) -> None:
+    rows = [r for r in rows if (r["indicering"] or "").strip().lower() not in ("xyz", "")]
+    with TemporaryDirectory() as tmp:
+        path = write_parquet(rows, Path(tmp) / "x.parquet")
+        engine = count_file(path, rules=rules).table
+        sql = cells_sql(normalised_from_parquet(str(path), default_indeling(), None), select_ruleset(rules), None)
+        cells = duckdb.sql(sql).pl().with_columns(pl.col("n").cast(pl.UInt32))
+    assert publication_table(cells, default_indeling()).equals(engine)
