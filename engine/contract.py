@@ -211,6 +211,11 @@ class Check:
     fails: Callable[[pl.Schema], pl.Expr]
     """Given the input schema: True where the row breaks this check (evaluated on the
     normalised columns plus the raw copies)."""
+    shows: Callable[[pl.Schema], pl.Expr] | None = None
+    """The offending value as text; by default the raw value of ``column``."""
+
+    def waarde(self, schema: pl.Schema) -> pl.Expr:
+        return self.shows(schema) if self.shows else as_text_value(self.column, schema[self.column])
 
 
 def _raw(column: str) -> pl.Expr:
@@ -256,6 +261,9 @@ CHECKS: tuple[Check, ...] = (
         "indicering_einde",
         "indicering_einde lies before indicering_begin",
         lambda s: pl.col("indicering_einde") < pl.col("indicering_begin"),
+        lambda s: pl.format(
+            "begin {}, einde {}", pl.col("indicering_begin").cast(pl.String), pl.col("indicering_einde").cast(pl.String)
+        ),
     ),
     Check(
         "gemeente_onbekend",
@@ -320,5 +328,5 @@ def normalise(raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatu
     for check in reversed(CHECKS):
         fails = check.fails(schema).fill_null(False)
         afgewezen = pl.when(fails).then(pl.lit(check.reden)).otherwise(afgewezen)
-        waarde = pl.when(fails).then(as_text_value(check.column, schema[check.column])).otherwise(waarde)
+        waarde = pl.when(fails).then(check.waarde(schema)).otherwise(waarde)
     return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"))

@@ -136,7 +136,12 @@ def test_einde_before_begin(tmp_path: Path) -> None:
         tmp_path / "x.parquet",
     )
     assert_clean_error(
-        run("count", path), "column 'indicering_einde'", "[einde_voor_begin]", "rows affected: 1", "'2025-02-01'", ": a"
+        run("count", path),
+        "column 'indicering_einde'",
+        "[einde_voor_begin]",
+        "rows affected: 1",
+        "'begin 2025-03-01, einde 2025-02-01'",
+        ": a",
     )
 
 
