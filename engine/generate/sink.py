@@ -1,0 +1,90 @@
+"""Streaming chunks to a file: Parquet (the default) or CSV (when the name ends in ``.csv``).
+
+Each chunk is written as soon as it is built, so memory does not grow with the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.contract import CSV_LIST_SEPARATOR, LIST_COLUMNS, TAAKSOORT_COLUMNS
+
+# Parquet settings, chosen for fast scans by the engine (polars) and by DuckDB:
+# * one row group per chunk (524,288 rows): large enough for efficient column reads and
+#   small metadata even at 100M rows (~190 row groups), small enough that both cores scan
+#   row groups in parallel and that a reader's memory stays bounded;
+# * dictionary encoding (the default) on every column: the string columns come from small
+#   vocabularies, so pages hold small integer codes that decode fast; Arrow dictionary
+#   arrays are written as dictionary pages directly, without hashing any strings
+#   (client_id, all distinct, falls back to plain encoding by itself);
+# * zstd level 1: measured on 5M rows, 83 MB against 113 MB (snappy) and 119 MB (lz4),
+#   for 5% more write time and no slower scans (count_file and read_parquet alike);
+# * no min/max statistics: the rows are shuffled, so every row group spans (nearly) every
+#   gemeente, date and answer and statistics could never skip one; leaving them out saves
+#   about 7% of the write time;
+# * no stored Arrow schema: readers see plain string columns (not dictionary or
+#   categorical types), exactly the contract's types.
+PARQUET_OPTIONS: dict[str, object] = {
+    "compression": "zstd",
+    "compression_level": 1,
+    "use_dictionary": True,
+    "write_statistics": False,
+    "write_batch_size": 1 << 16,
+    "store_schema": False,
+}
+
+
+class Sink(Protocol):
+    def write(self, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ParquetSink:
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)  # type: ignore[arg-type]
+
+    def write(self, table: pa.Table) -> None:
+        self._writer.write_table(table, row_group_size=max(table.num_rows, 1))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class CsvSink:
+    """CSV as the contract reads it: a list is one ``;``-separated string, dates ISO,
+    booleans ``true``/``false``, null an empty field."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self._handle: BinaryIO = path.open("wb")
+        self._schema = schema
+        self._header = True
+
+    def write(self, table: pa.Table) -> None:
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.with_columns(
+            *(pl.col(c).cast(pl.List(pl.String)).list.join(CSV_LIST_SEPARATOR) for c in LIST_COLUMNS),
+            *(pl.col(c).cast(pl.String) for c in TAAKSOORT_COLUMNS),
+        )
+        frame.write_csv(self._handle, include_header=self._header)
+        self._header = False
+
+    def close(self) -> None:
+        if self._header:  # no rows at all: still a header, so the file has the contract's columns
+            self.write(self._schema.empty_table())
+        self._handle.close()
+
+
+def output_format(out: Path) -> str:
+    """CSV when the name ends in ``.csv``, else Parquet."""
+    return "csv" if out.suffix.lower() == ".csv" else "parquet"
+
+
+def open_sink(path: Path, fmt: str, schema: pa.Schema) -> Sink:
+    return CsvSink(path, schema) if fmt == "csv" else ParquetSink(path, schema)
