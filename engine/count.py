@@ -151,7 +151,7 @@ def run_count(
         queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
     outcomes = pl.collect_all(queries)[0]
 
-    reconciliation = _reconcile(outcomes, plan.ruleset)
+    reconciliation = reconcile(outcomes, plan.ruleset)
     problems = problems_from(details_from(outcomes.filter(pl.col("uitkomst") == AFGEWEZEN)), plan.indeling)
     if problems and on_invalid is OnInvalid.FAIL:
         raise InvalidRowsError(problems, reconciliation.read)
@@ -166,7 +166,7 @@ def run_count(
     )
 
 
-def _reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:
+def reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:
     per = outcomes.group_by("uitkomst", "reden").agg(pl.col("n").sum())
     by = {(u, r): int(n) for u, r, n in per.iter_rows()}
     return Reconciliation(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import count, generate, prepare, rules
+from engine.cli import count, explain, funnel, generate, prepare, profiel, rules
 
 app = typer.Typer(
     name="transparantie",
@@ -17,6 +17,9 @@ app.command("count")(count.count)
 app.command("rules")(rules.rules)
 app.command("generate")(generate.generate)
 app.command("prepare")(prepare.prepare)
+app.command("funnel")(funnel.funnel)
+app.command("explain")(explain.explain)
+app.command("profiel")(profiel.profiel)
 
 
 def main() -> None:

@@ -1,0 +1,83 @@
+"""`transparantie funnel`: where the records drop out, rule by rule."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.cli._common import (
+    DEFAULT_RULES_OPTION,
+    InputFile,
+    Peildatum,
+    Rules,
+    as_date,
+    guarded,
+    say,
+    write_stdout,
+)
+from engine.count import OnInvalid
+from engine.funnel import Niveau, funnel_file, funnel_json, render_funnel
+
+
+class FunnelFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def funnel(
+    file: InputFile,
+    peildatum: Peildatum = None,
+    rules: Rules = DEFAULT_RULES_OPTION,
+    niveau: Annotated[Niveau, typer.Option(help="One funnel for Nederland, per region, or per gemeente.")] = (
+        Niveau.NEDERLAND
+    ),
+    amr: Annotated[int | None, typer.Option(help="Only this arbeidsmarktregio (1-35).")] = None,
+    format: Annotated[FunnelFormat, typer.Option("--format", help="Output format.")] = FunnelFormat.TABLE,
+    on_invalid: Annotated[
+        OnInvalid, typer.Option(help="What to do with rows that break the contract.")
+    ] = OnInvalid.FAIL,
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
+    ] = None,
+) -> None:
+    """Run the counting rules in their published order; show where records drop out.
+
+    Per group: records read; rejected (input contract, per reden); per rule
+    the records excluded there ('aantal') and still in ('over'); a signaal
+    line after its rule; and the counted clients, equal to `count`. Then the
+    normalised status and indicering values seen, with the klantsoort each
+    maps to, so a misspelt export shows.
+
+    csv: the steps; columns niveau, amr, arbeidsmarktregio, gemeente, stap,
+    soort (gelezen, afgewezen, reden, regel, signaal, geteld), id, label,
+    aantal, over.
+
+    json: an object with regels, geldig_vanaf, peildatum, niveau, amr,
+    stappen (the csv rows), status (waarde, aantal, geteld), indicering
+    (waarde, klantsoort, aantal, geteld) and reconciliatie (gelezen, geteld,
+    uitgesloten per rule, afgewezen per reden).
+
+    Example: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
+    """
+    with guarded(file):
+        result = funnel_file(
+            file,
+            rules=rules,
+            peildatum=as_date(peildatum),
+            niveau=niveau,
+            amr=amr,
+            on_invalid=on_invalid,
+            quarantine=quarantine,
+        )
+        if format is FunnelFormat.TABLE:
+            write_stdout(render_funnel(result))
+        elif format is FunnelFormat.CSV:
+            write_stdout(result.steps.write_csv())
+            say(result.reconciliation.line())
+        else:
+            write_stdout(funnel_json(result))
+            say(result.reconciliation.line())

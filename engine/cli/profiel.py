@@ -1,0 +1,81 @@
+"""`transparantie profiel`: the transparantiegraad and what the clients without profile miss."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.cli._common import (
+    DEFAULT_RULES_OPTION,
+    InputFile,
+    Peildatum,
+    Rules,
+    as_date,
+    guarded,
+    say,
+    write_stdout,
+)
+from engine.count import OnInvalid
+from engine.funnel import Niveau
+from engine.profiel import profiel_file, profiel_json, render_profiel
+
+
+class ProfielFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+def profiel(
+    file: InputFile,
+    peildatum: Peildatum = None,
+    rules: Rules = DEFAULT_RULES_OPTION,
+    niveau: Annotated[
+        Niveau, typer.Option(help="Finest level shown: Nederland, also the regions ranked, also every gemeente.")
+    ] = Niveau.AMR,
+    format: Annotated[ProfielFormat, typer.Option("--format", help="Output format.")] = ProfielFormat.TABLE,
+    on_invalid: Annotated[
+        OnInvalid, typer.Option(help="What to do with rows that break the contract.")
+    ] = OnInvalid.FAIL,
+    quarantine: Annotated[
+        Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
+    ] = None,
+) -> None:
+    """Among counted clients: who has a profile, and what the others miss.
+
+    Per gemeente, region (ranked) and Nederland: geteld, ja, nee and the
+    transparantiegraad (ja / geteld). The 'nee' clients are 'leeg' (nothing
+    registered at all) or 'onvolledig' (something registered, but one or
+    more profiel onderdelen of the rule set missing: zonder_<onderdeel>; a
+    client can miss several, the combinations split them).
+
+    csv: one row per gemeente, region, onbekend and Nederland; columns
+    niveau, amr, arbeidsmarktregio, gemeente, rang, geteld, ja, nee,
+    transparantiegraad, leeg, onvolledig, zonder_<onderdeel> per onderdeel.
+
+    json: an object with regels, geldig_vanaf, peildatum, niveau, overzicht
+    (the csv rows), combinaties (niveau, amr, arbeidsmarktregio, gemeente,
+    ontbreekt, aantal) and reconciliatie.
+
+    Example: transparantie profiel sample_data/clients-2025q2.parquet --niveau amr
+    """
+    with guarded(file):
+        result = profiel_file(
+            file,
+            rules=rules,
+            peildatum=as_date(peildatum),
+            niveau=niveau,
+            on_invalid=on_invalid,
+            quarantine=quarantine,
+        )
+        if format is ProfielFormat.TABLE:
+            write_stdout(render_profiel(result))
+        elif format is ProfielFormat.CSV:
+            write_stdout(result.overzicht.write_csv())
+            say(result.reconciliation.line())
+        else:
+            write_stdout(profiel_json(result))
+            say(result.reconciliation.line())

@@ -1,0 +1,337 @@
+"""The rule funnel: where the records read drop out, rule by rule, in the publication's order.
+
+Built from the same plan as ``count`` (:func:`engine.pipeline.classify`): a row leaves the
+funnel at the contract (``afgewezen``) or at the first rule it fails (its ``reden``), so the
+funnel's last line is exactly count's number of counted clients, per group too. Every rule,
+label and signaal comes from the rule set; nothing is restated here.
+
+Steps (one row each in :attr:`FunnelResult.steps`, per group, in this order):
+
+* ``gelezen``   every record read;
+* ``afgewezen`` rows that break the input contract, then one ``reden`` row per check that fired;
+* ``regel``     per counting rule: ``aantal`` excluded at this rule, ``over`` remaining after it;
+* ``signaal``   after the rule named in its ``na_regel``: how many of those remaining hold the
+  signaal (in the target group, but not counted); it changes no count;
+* ``geteld``    the counted clients (= count's figures).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine.checked import collect_checked, heading, reconcile
+from engine.contract import ALL_CHECKS
+from engine.count import OnInvalid, Reconciliation
+from engine.errors import RowProblem, UsageError
+from engine.indeling import Indeling
+from engine.layout import nl_int
+from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
+from engine.rules import DEFAULT_RULES, RuleSet, Signaal, select_ruleset
+from engine.source import open_source
+
+
+class Niveau(StrEnum):
+    """The grouping of an explanatory report."""
+
+    NEDERLAND = "nederland"
+    AMR = "amr"
+    GEMEENTE = "gemeente"
+
+
+GELEZEN, AFGEWEZEN_STAP, REDEN, REGEL, SIGNAAL, GETELD_STAP = (
+    "gelezen",
+    "afgewezen",
+    "reden",
+    "regel",
+    "signaal",
+    "geteld",
+)
+#: The columns of the steps table (CSV, JSON ``stappen``). ``niveau`` is gemeente,
+#: arbeidsmarktregio, onbekend (no gemeente) or nederland; ``stap`` numbers the lines of one
+#: group; ``id`` is the rule id, signaal id or contract reden; ``aantal`` the line's own number
+#: (records read / rejected / excluded at this rule / holding the signaal / counted) and
+#: ``over`` the records still in the funnel after the line (null on the side lines reden and signaal).
+STEP_SCHEMA: dict[str, pl.DataType] = {
+    "niveau": pl.String(),
+    "amr": pl.Int32(),
+    "arbeidsmarktregio": pl.String(),
+    "gemeente": pl.String(),
+    "stap": pl.Int32(),
+    "soort": pl.String(),
+    "id": pl.String(),
+    "label": pl.String(),
+    "aantal": pl.Int64(),
+    "over": pl.Int64(),
+}
+VALUE_SCHEMA: dict[str, pl.DataType] = {"waarde": pl.String(), "aantal": pl.Int64(), "geteld": pl.Int64()}
+INDICERING_SCHEMA: dict[str, pl.DataType] = {
+    "waarde": pl.String(),
+    "klantsoort": pl.String(),
+    "aantal": pl.Int64(),
+    "geteld": pl.Int64(),
+}
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    steps: pl.DataFrame  # STEP_SCHEMA
+    status: pl.DataFrame  # VALUE_SCHEMA: every normalised status seen, with how many rows and how many counted
+    indicering: pl.DataFrame  # INDICERING_SCHEMA: the same for indicering, with the klantsoort it maps to
+    reconciliation: Reconciliation  # the whole file, exactly as count's
+    problems: list[RowProblem]
+    ruleset: RuleSet
+    peildatum: date | None
+    niveau: Niveau
+    amr: int | None
+
+    def title(self) -> str:
+        return heading("Trechter van de teldefinitie", self.ruleset, self.peildatum)
+
+
+@dataclass(frozen=True)
+class _Group:
+    niveau: str
+    amr: int | None
+    arbeidsmarktregio: str | None
+    gemeente: str | None
+    rows: pl.DataFrame  # the per-gemeente outcome rows that make up this group
+
+
+def funnel_file(
+    path: Path | str,
+    rules: str = DEFAULT_RULES,
+    peildatum: date | None = None,
+    niveau: Niveau = Niveau.NEDERLAND,
+    amr: int | None = None,
+    on_invalid: OnInvalid = OnInvalid.FAIL,
+    quarantine: Path | None = None,
+) -> FunnelResult:
+    """The funnel of one input file: the entry point for the CLI and tests."""
+    ruleset = select_ruleset(rules, peildatum)
+    return run_funnel(classify(open_source(path), ruleset, peildatum), niveau, amr, on_invalid, quarantine)
+
+
+def signaal_scope(signaal: Signaal, ruleset: RuleSet) -> pl.Expr:
+    """True for a row that is in the funnel after rule ``na_regel`` and holds the signaal."""
+    order = [r.id for r in ruleset.regel]
+    passed = order[: order.index(signaal.na_regel) + 1]
+    return (
+        (pl.col("uitkomst") != AFGEWEZEN)
+        & pl.all_horizontal(pl.col(RULE_PREFIX + rid) for rid in passed)
+        & pl.col(SIGNAAL_PREFIX + signaal.id)
+    )
+
+
+def run_funnel(
+    plan: Plan,
+    niveau: Niveau = Niveau.NEDERLAND,
+    amr: int | None = None,
+    on_invalid: OnInvalid = OnInvalid.FAIL,
+    quarantine: Path | None = None,
+) -> FunnelResult:
+    """Execute the plan once (one ``collect_all``) and lay out the funnel per group.
+
+    Everything is aggregated lazily per gemeente × uitkomst × reden (with the signaal counts);
+    the groups of ``niveau`` are sums of those few aggregated rows.
+    """
+    ruleset = plan.ruleset
+    if amr is not None and amr not in plan.indeling.regions()["amr"].to_list():
+        raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
+    geteld = (pl.col("uitkomst") == GETELD).sum().alias("geteld")
+    queries = [
+        plan.frame.group_by("gemeente", "uitkomst", "reden").agg(
+            pl.len().alias("n"),
+            *(signaal_scope(s, ruleset).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
+        ),
+        plan.frame.group_by("amr", "status").agg(pl.len().alias("aantal"), geteld),
+        plan.frame.group_by("amr", "indicering", "klantsoort").agg(pl.len().alias("aantal"), geteld),
+    ]
+    checked = collect_checked(plan, queries, on_invalid, quarantine)
+    per_gemeente, status, indicering = checked.results
+
+    per_gemeente = per_gemeente.with_columns(pl.col("gemeente").cast(pl.String), pl.col("uitkomst").cast(pl.String))
+    per_gemeente = per_gemeente.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
+    steps = [_steps(group, ruleset) for group in _groups(per_gemeente, plan.indeling, niveau, amr)]
+    return FunnelResult(
+        steps=pl.concat([pl.DataFrame(rows, schema=STEP_SCHEMA, orient="row") for rows in steps]),
+        status=_values(status, "status", amr).select(VALUE_SCHEMA.keys()),
+        indicering=_values(indicering, "indicering", amr).select(INDICERING_SCHEMA.keys()),
+        reconciliation=reconcile(per_gemeente, ruleset),
+        problems=checked.problems,
+        ruleset=ruleset,
+        peildatum=plan.peildatum,
+        niveau=niveau,
+        amr=amr,
+    )
+
+
+def _values(frame: pl.DataFrame, column: str, amr: int | None) -> pl.DataFrame:
+    if amr is not None:
+        frame = frame.filter(pl.col("amr") == amr)
+    keys = [column, "klantsoort"] if "klantsoort" in frame.columns else [column]
+    return (
+        frame.group_by(keys)
+        .agg(pl.col("aantal").sum(), pl.col("geteld").sum())
+        .rename({column: "waarde"})
+        .sort(["aantal", "waarde"], descending=[True, False], nulls_last=True)
+    )
+
+
+def _groups(per_gemeente: pl.DataFrame, indeling: Indeling, niveau: Niveau, amr: int | None) -> list[_Group]:
+    """The groups to show, in publication order; a gemeente or region only when it has records."""
+    regions = dict(indeling.regions().iter_rows())
+    present_gemeenten = set(per_gemeente["gemeente"].drop_nulls().to_list())
+    present_amr = set(per_gemeente["amr"].drop_nulls().to_list())
+    unknown = per_gemeente.filter(pl.col("gemeente").is_null())
+    nederland = _Group("nederland", None, None, None, per_gemeente)
+
+    def region(number: int) -> _Group:
+        return _Group("arbeidsmarktregio", number, regions[number], None, per_gemeente.filter(pl.col("amr") == number))
+
+    def gemeenten(number: int | None) -> list[_Group]:
+        members = indeling.frame if number is None else indeling.frame.filter(pl.col("amr") == number)
+        return [
+            _Group("gemeente", a, r, g, per_gemeente.filter(pl.col("gemeente") == g))
+            for a, r, g in members.select("amr", "arbeidsmarktregio", "gemeente").iter_rows()
+            if g in present_gemeenten
+        ]
+
+    onbekend = [_Group("onbekend", None, None, None, unknown)] if unknown.height else []
+    if amr is not None:
+        return [*gemeenten(amr), region(amr)] if niveau is Niveau.GEMEENTE else [region(amr)]
+    if niveau is Niveau.NEDERLAND:
+        return [nederland]
+    if niveau is Niveau.AMR:
+        return [*(region(a) for a in regions if a in present_amr), *onbekend, nederland]
+    return [*gemeenten(None), *onbekend, nederland]
+
+
+def _steps(group: _Group, ruleset: RuleSet) -> list[dict[str, Any]]:
+    """The funnel lines of one group, from its aggregated outcome rows."""
+    by = {(u, r): n for u, r, n in group.rows.group_by("uitkomst", "reden").agg(pl.col("n").sum()).iter_rows()}
+    signalen = {s.id: int(group.rows[SIGNAAL_PREFIX + s.id].sum()) for s in ruleset.signaal}
+    where = {
+        "niveau": group.niveau,
+        "amr": group.amr,
+        "arbeidsmarktregio": group.arbeidsmarktregio,
+        "gemeente": group.gemeente,
+    }
+    lines: list[dict[str, Any]] = []
+
+    def line(soort: str, id_: str | None, label: str, aantal: int, over: int | None) -> None:
+        row = {"stap": len(lines) + 1, "soort": soort, "id": id_, "label": label, "aantal": aantal, "over": over}
+        lines.append({**where, **row})
+
+    read = sum(by.values())
+    rejected = {c.reden: by.get((AFGEWEZEN, c.reden), 0) for c in ALL_CHECKS}
+    remaining = read - sum(rejected.values())
+    line(GELEZEN, None, "records gelezen", read, read)
+    line(AFGEWEZEN_STAP, None, "afgewezen: breekt het invoercontract", sum(rejected.values()), remaining)
+    for check in ALL_CHECKS:
+        if rejected[check.reden]:
+            line(REDEN, check.reden, check.description, rejected[check.reden], None)
+    for regel in ruleset.regel:
+        excluded = by.get((UITGESLOTEN, regel.id), 0)
+        remaining -= excluded
+        line(REGEL, regel.id, regel.label, excluded, remaining)
+        for signaal in ruleset.signaal:
+            if signaal.na_regel == regel.id:
+                line(SIGNAAL, signaal.id, signaal.label, signalen[signaal.id], None)
+    counted = by.get((GETELD, None), 0)
+    if counted != remaining:  # every non-counted, non-rejected row has a rule as reden
+        raise AssertionError(f"funnel does not close: {remaining} remaining, {counted} counted")
+    line(GETELD_STAP, None, "geteld", counted, counted)
+    return lines
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+NUMBER_WIDTH = 12
+
+
+def _n(value: int | None) -> str:
+    return f"{'' if value is None else nl_int(value):>{NUMBER_WIDTH}}"
+
+
+def _group_name(row: dict[str, Any]) -> str:
+    niveau = row["niveau"]
+    if niveau == "gemeente":
+        return f"{row['gemeente']} (AMR {row['amr']} {row['arbeidsmarktregio']})"
+    if niveau == "arbeidsmarktregio":
+        return f"AMR {row['amr']} {row['arbeidsmarktregio']}"
+    return "Gemeente onbekend" if niveau == "onbekend" else "Nederland"
+
+
+def _step_text(row: dict[str, Any], ruleset: RuleSet) -> str:
+    soort = row["soort"]
+    if soort == REGEL:
+        number = [r.id for r in ruleset.regel].index(row["id"]) + 1
+        return f"voorwaarde {number} {row['id']}: {row['label']}"
+    if soort == SIGNAAL:
+        return f"  signaal {row['id']} (in de doelgroep, niet geteld): {row['label']}"
+    if soort == REDEN:
+        return f"  waarvan {row['id']}: {row['label']}"
+    return str(row["label"])
+
+
+def render_funnel(result: FunnelResult) -> str:
+    """Plain text: one block per group, then the status and indicering values and the balance."""
+    lines = [
+        result.title(),
+        "aantal: records die bij de stap afvallen (bij een signaal: records waarvoor het signaal geldt); "
+        "over: records die verder gaan",
+    ]
+    current = None
+    for row in result.steps.iter_rows(named=True):
+        key = (row["niveau"], row["amr"], row["gemeente"])
+        if key != current:
+            current = key
+            lines += ["", _group_name(row), f"{'aantal':>{NUMBER_WIDTH}}{'over':>{NUMBER_WIDTH}}  stap"]
+        lines.append(f"{_n(row['aantal'])}{_n(row['over'])}  {_step_text(row, result.ruleset)}")
+    where = f" in AMR {result.amr}" if result.amr is not None else ""
+    lines += ["", f"Waarden van status{where} (na normalisatie)"]
+    lines.append(f"{'aantal':>{NUMBER_WIDTH}}{'geteld':>{NUMBER_WIDTH}}  waarde")
+    lines += [f"{_n(r['aantal'])}{_n(r['geteld'])}  {_shown(r['waarde'])}" for r in result.status.iter_rows(named=True)]
+    lines += ["", f"Waarden van indicering{where} (na normalisatie), met de klantsoort volgens de regels"]
+    lines.append(f"{'aantal':>{NUMBER_WIDTH}}{'geteld':>{NUMBER_WIDTH}}  {'klantsoort':<12}waarde")
+    lines += [
+        f"{_n(r['aantal'])}{_n(r['geteld'])}  {r['klantsoort'] or 'geen':<12}{_shown(r['waarde'])}"
+        for r in result.indicering.iter_rows(named=True)
+    ]
+    lines += ["", result.reconciliation.line()]
+    return "\n".join(lines)
+
+
+def _shown(value: str | None) -> str:
+    return "(leeg)" if value is None else repr(value)
+
+
+def funnel_json(result: FunnelResult) -> str:
+    """JSON with stable keys: regels, geldig_vanaf, peildatum, niveau, amr, stappen (STEP_SCHEMA rows),
+    status and indicering (value rows), reconciliatie (gelezen, geteld, uitgesloten per rule,
+    afgewezen per reden; the whole file)."""
+    rec = result.reconciliation
+    document = {
+        "regels": result.ruleset.naam,
+        "geldig_vanaf": result.ruleset.geldig_vanaf.isoformat(),
+        "peildatum": result.peildatum.isoformat() if result.peildatum else None,
+        "niveau": result.niveau.value,
+        "amr": result.amr,
+        "stappen": result.steps.to_dicts(),
+        "status": result.status.to_dicts(),
+        "indicering": result.indicering.to_dicts(),
+        "reconciliatie": {
+            "gelezen": rec.read,
+            "geteld": rec.counted,
+            "uitgesloten": rec.excluded,
+            "afgewezen": rec.rejected,
+        },
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
