@@ -85,10 +85,21 @@ def test_table_format_exact_region_block(tmp_path: Path) -> None:
         "",
     ]
     assert lines[5] == "1 Groningen"
-    assert lines[6] == "  Aa en Hunze                                 0            0            0            0            0"
-    assert lines[7] == "  Assen                                       0            0        1.092            0        1.092"
-    assert "  Pekela                                      1            0            0            0            1" in lines
-    assert lines[-3] == "  Totaal AMR                                  1            0        1.092            0        1.093"
+    assert (
+        lines[6]
+        == "  Aa en Hunze                                 0            0            0            0            0"
+    )  # noqa: E501
+    assert (
+        lines[7]
+        == "  Assen                                       0            0        1.092            0        1.092"
+    )  # noqa: E501
+    assert (
+        "  Pekela                                      1            0            0            0            1" in lines
+    )  # noqa: E501
+    assert (
+        lines[-3]
+        == "  Totaal AMR                                  1            0        1.092            0        1.093"
+    )  # noqa: E501
     assert lines[-1] == "1.093 records gelezen = 1.093 geteld + 0 uitgesloten + 0 afgewezen"
 
 
