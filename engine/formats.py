@@ -17,6 +17,7 @@ class Format(StrEnum):
     CSV = "csv"
     PARQUET = "parquet"
     JSON = "json"
+    XLSX = "xlsx"
 
 
 NAME_WIDTH = 34
@@ -75,11 +76,14 @@ def _opt(n: int | None) -> str:
 
 
 def write_table(table: pl.DataFrame, fmt: str, output: Path | None) -> None:
-    """CSV, Parquet or JSON with exactly the output columns. CSV/JSON go to stdout without --output."""
-    if fmt == "parquet":
+    """CSV, Parquet, JSON or Excel with exactly the output columns. CSV/JSON go to stdout without --output."""
+    if fmt in ("parquet", "xlsx"):
         if output is None:
-            raise ValueError("parquet needs --output")
-        table.write_parquet(output)
+            raise ValueError(f"{fmt} needs --output")
+        if fmt == "parquet":
+            table.write_parquet(output)
+        else:
+            write_excel(table, output)
     elif fmt == "csv":
         text = table.write_csv()
         _emit(text, output)
@@ -95,3 +99,21 @@ def _emit(text: str, output: Path | None) -> None:
         sys.stdout.flush()
     else:
         output.write_text(text, encoding="utf-8")
+
+
+def write_excel(table: pl.DataFrame, output: Path) -> None:
+    """One sheet in the output columns, Dutch number format, header frozen, totals in bold."""
+    bold = {"bold": True}
+    table.write_excel(
+        output,
+        worksheet="Transparantie",
+        table_style="Table Style Light 1",
+        dtype_formats={pl.Int64: "#,##0"},
+        conditional_formats={
+            "niveau": [
+                {"type": "cell", "criteria": "!=", "value": '"gemeente"', "format": bold},
+            ]
+        },
+        freeze_panes="A2",
+        autofit=True,
+    )

@@ -214,3 +214,26 @@ def test_builtin_reference_reports_every_differing_cell(tmp_path: Path) -> None:
     assert "Wijkt af van de officiële cijfers (2025q2)" in result.stdout
     assert "  Assen (AMR 1): uwv_profiel_ja officieel 577, berekend 1" in result.stdout
     assert "  Totaal AMR 1 Groningen: totaal officieel 10.602, berekend 1" in result.stdout
+
+
+def test_excel_output(tmp_path: Path) -> None:
+    import zipfile
+
+    path = write_parquet([client("a"), client("b", gemeente="Zwolle")], tmp_path / "x.parquet")
+    out = tmp_path / "out.xlsx"
+    result = runner.invoke(app, ["count", str(path), "--format", "xlsx", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out) as book:
+        strings = book.read("xl/sharedStrings.xml").decode()
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert all(f"<t>{c}</t>" in strings for c in COLUMNS)
+    assert "<t>Zwolle</t>" in strings and "<t>nederland</t>" in strings
+    assert sheet.count("<row ") == 1 + 379
+
+
+def test_binary_formats_need_an_output_path(tmp_path: Path) -> None:
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    for fmt in ("parquet", "xlsx"):
+        result = runner.invoke(app, ["count", str(path), "--format", fmt])
+        assert result.exit_code == 2
+        assert f"--format {fmt} needs --output PATH" in result.stderr

@@ -47,8 +47,8 @@ def count(
     Example: transparantie count sample_data/clients-2025q2.parquet --reference 2025q2
     """
     with guarded(file):
-        if format is Format.PARQUET and output is None:
-            raise UsageError("--format parquet needs --output PATH")
+        if format in (Format.PARQUET, Format.XLSX) and output is None:
+            raise UsageError(f"--format {format.value} needs --output PATH")
         ref = load_reference(reference) if reference else None
         result = count_file(
             file, rules=rules, peildatum=as_date(peildatum), on_invalid=on_invalid, quarantine=quarantine
