@@ -14,11 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.contract import ALL_CHECKS, check_by_reden
+from engine.contract import ALL_CHECKS, RAW_PREFIX, check_by_reden
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import nl_int, publication_table
-from engine.pipeline import AFGEWEZEN, GETELD, UITGESLOTEN, Plan, classify
+from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, UITGESLOTEN, Plan, classify, outcome
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -99,27 +99,53 @@ def count_file(
     return run_count(classify(open_source(path), ruleset, peildatum), on_invalid, quarantine)
 
 
-def outcome_groups(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
-    """Rows per group, with up to three example ids and offending values per group.
+def examples(column: str) -> pl.Expr:
+    """Up to three distinct example values: the first, smallest and largest.
 
-    The examples ride along in the one aggregation, so reporting invalid rows needs no
-    second pass over the file. They are the first, smallest and largest value: streaming
-    reductions that keep memory flat in the number of rows (``head(k)`` per group made the
-    engine hold every value; measured +2 GB at 20M rows).
+    Streaming reductions keep memory flat in the number of rows (``head(k)`` per group made
+    the engine hold every value: measured +2 GB at 20M rows).
     """
+    values = pl.col(column).drop_nulls()
+    return pl.concat_list(values.first(), values.min(), values.max()).list.drop_nulls().list.unique(maintain_order=True)
 
-    def examples(column: str) -> pl.Expr:
-        values = pl.col(column).drop_nulls()
-        return (
-            pl.concat_list(values.first(), values.min(), values.max())
-            .list.drop_nulls()
-            .list.unique(maintain_order=True)
-        )
 
+def outcome_groups(frame: pl.LazyFrame, keys: Sequence[str]) -> pl.LazyFrame:
+    """Rows per group, with example ids and offending values riding along in the one
+    aggregation, so reporting invalid rows needs no second pass over the file."""
     return frame.group_by(*keys).agg(
         pl.len().alias("n"),
         examples("client_id").alias("voorbeelden"),
         examples("waarde").alias("waarden"),
+    )
+
+
+def count_groups(plan: Plan) -> pl.LazyFrame:
+    """Records grouped by everything their outcome depends on, then classified per group.
+
+    Aggregating before deciding ``uitkomst``/``reden``/``klantsoort`` keeps the per-record
+    work to the rule flags; the decision is made by the very same expressions as per record
+    (engine.pipeline.outcome). The offending value is a group key (null on valid rows, so it
+    adds groups only for invalid ones), and each group keeps its first client_id as an
+    example: ``first`` is a cheap streaming reduction, where min/max over every string
+    tripled the cost (measured on 1M prepared records: 0.14 s bare, 0.30 s with first(),
+    0.90 s with first/min/max).
+    """
+    flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
+
+    def first(column: str) -> pl.Expr:
+        return pl.concat_list(pl.col(column).drop_nulls().first()).list.drop_nulls()
+
+    grouped = plan.flagged.group_by("afgewezen", "waarde", *flags, "gemeente", "indicering", "profiel").agg(
+        pl.len().alias("n"),
+        first("client_id").alias("voorbeelden"),
+        first(RAW_PREFIX + "indicering").alias("ruw_indicering"),
+    )
+    return (
+        grouped.with_columns(
+            pl.concat_list("waarde").list.drop_nulls(), plan.ruleset.klantsoort_expr().alias("klantsoort")
+        )
+        .with_columns(**outcome(plan.ruleset, plan.peildatum, pl.col("ruw_indicering")))
+        .select("uitkomst", "reden", *CELL_KEYS, "n", "voorbeelden", pl.col("waarde").alias("waarden"))
     )
 
 
@@ -129,10 +155,15 @@ def rejection_details(rejected: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def details_from(groups: pl.DataFrame) -> pl.DataFrame:
-    """Fold outcome groups of rejected rows into one row per reden (small, in memory)."""
+    """Fold groups of rejected rows into one row per reden (small, in memory): the most
+    frequent offending values first, then by value, so the message is deterministic."""
     return (
         groups.filter(pl.col("reden").is_not_null())
-        .group_by("reden")
+        .with_columns(
+            pl.col("voorbeelden").list.first().alias("voorbeeld"), pl.col("waarden").list.first().alias("waarde")
+        )
+        .sort(["reden", "n", "waarde", "voorbeeld"], descending=[False, True, False, False], nulls_last=True)
+        .group_by("reden", maintain_order=True)
         .agg(
             pl.col("n").sum(),
             pl.col("voorbeelden")
@@ -159,7 +190,7 @@ def run_count(
     """
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
-    queries = [outcome_groups(plan.frame, ["uitkomst", "reden", *CELL_KEYS])]
+    queries = [count_groups(plan)]
     if on_invalid is OnInvalid.QUARANTINE:
         assert quarantine is not None
         queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))

@@ -35,6 +35,7 @@ class Plan:
     peildatum: date | None
     indeling: Indeling
     source: Source
+    flagged: pl.LazyFrame  # the same records before their outcome was decided (see outcome())
 
     def quarantine(self) -> pl.LazyFrame:
         """The rejected rows as they were read (as prepared, for a prepared file), with
@@ -55,48 +56,58 @@ def first_failing(flags: dict[str, pl.Expr]) -> pl.Expr:
     return result
 
 
-def classify(
-    source: Source,
-    ruleset: RuleSet,
-    peildatum: date | None = None,
-    indeling: Indeling | None = None,
-) -> Plan:
-    indeling = indeling or default_indeling()
+def outcome(ruleset: RuleSet, peildatum: date | None, waarde_van_indicering: pl.Expr) -> dict[str, pl.Expr]:
+    """``uitkomst``, ``reden`` and ``waarde`` from the contract verdict (``afgewezen``), the rule
+    flags (``regel__<id>``) and ``klantsoort``.
+
+    The same expressions serve a frame of single records (classify) and a frame of groups
+    that share those columns (count aggregates first, then classifies the groups).
+    """
+    failed_rule = first_failing({rid: pl.col(RULE_PREFIX + rid) for rid in ruleset.condition_sql(peildatum)})
+    contract_ok = pl.col("afgewezen").is_null()
+    no_klantsoort = contract_ok & failed_rule.is_null() & pl.col("klantsoort").is_null()
+    return {
+        "uitkomst": pl.when(~contract_ok | no_klantsoort)
+        .then(pl.lit(AFGEWEZEN))
+        .when(failed_rule.is_not_null())
+        .then(pl.lit(UITGESLOTEN))
+        .otherwise(pl.lit(GETELD))
+        .cast(pl.Enum(UITKOMSTEN)),
+        "reden": pl.when(~contract_ok)
+        .then(pl.col("afgewezen"))
+        .when(no_klantsoort)
+        .then(pl.lit(KLANTSOORT_CHECK.reden))
+        .otherwise(failed_rule),
+        "waarde": pl.when(no_klantsoort).then(waarde_van_indicering).otherwise("waarde"),
+    }
+
+
+def with_rules(source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling) -> pl.LazyFrame:
+    """The normalised record with every rule, signaal and onderdeel flag, klantsoort and profiel."""
     if source.prepared is not None:
         from engine.prepare import prepared_record  # prepare builds on count, which builds on this
 
         record = prepared_record(source, ruleset, peildatum)
     else:
         record = normalise(source.frame, source.schema, indeling, peildatum)
-    conditions = ruleset.condition_exprs(peildatum)
-    frame = record.with_columns(
-        *(expr.alias(RULE_PREFIX + rid) for rid, expr in conditions.items()),
+    return record.with_columns(
+        *(expr.alias(RULE_PREFIX + rid) for rid, expr in ruleset.condition_exprs(peildatum).items()),
         *(expr.alias(SIGNAAL_PREFIX + sid) for sid, expr in ruleset.signaal_exprs().items()),
         *(expr.alias(ONDERDEEL_PREFIX + oid) for oid, expr in ruleset.onderdeel_exprs().items()),
         ruleset.klantsoort_expr().alias("klantsoort"),
         ruleset.profiel_expr().alias("profiel"),
     )
-    failed_rule = first_failing({rid: pl.col(RULE_PREFIX + rid) for rid in conditions})
-    contract_ok = pl.col("afgewezen").is_null()
-    no_klantsoort = contract_ok & failed_rule.is_null() & pl.col("klantsoort").is_null()
-    reden = (
-        pl.when(~contract_ok)
-        .then(pl.col("afgewezen"))
-        .when(no_klantsoort)
-        .then(pl.lit(KLANTSOORT_CHECK.reden))
-        .otherwise(failed_rule)
-    )
-    uitkomst = (
-        pl.when(~contract_ok | no_klantsoort)
-        .then(pl.lit(AFGEWEZEN))
-        .when(failed_rule.is_not_null())
-        .then(pl.lit(UITGESLOTEN))
-        .otherwise(pl.lit(GETELD))
-    )
-    waarde = pl.when(no_klantsoort).then(pl.col(RAW_PREFIX + "indicering").cast(pl.String)).otherwise("waarde")
-    frame = frame.with_columns(
-        uitkomst.cast(pl.Enum(UITKOMSTEN)).alias("uitkomst"),
-        reden.alias("reden"),
-        waarde.alias("waarde"),
-    )
-    return Plan(frame=frame, ruleset=ruleset, peildatum=peildatum, indeling=indeling, source=source)
+
+
+def classify(
+    source: Source,
+    ruleset: RuleSet,
+    peildatum: date | None = None,
+    indeling: Indeling | None = None,
+) -> Plan:
+    """Every record with its flags and its outcome (uitkomst, reden, waarde)."""
+    indeling = indeling or default_indeling()
+    flagged = with_rules(source, ruleset, peildatum, indeling)
+    raw_indicering = pl.col(RAW_PREFIX + "indicering").cast(pl.String)
+    frame = flagged.with_columns(**outcome(ruleset, peildatum, raw_indicering))
+    return Plan(frame=frame, ruleset=ruleset, peildatum=peildatum, indeling=indeling, source=source, flagged=flagged)
