@@ -5,16 +5,20 @@ from __future__ import annotations
 from engine.rules import RuleSet
 
 
-def describe(ruleset: RuleSet) -> str:
-    """A Markdown description: conditions in order, klantsoort, profiel, with sources and SQL."""
+def describe(ruleset: RuleSet, level: int = 1) -> str:
+    """A Markdown description: conditions in order, klantsoort, profiel, with sources and SQL.
+
+    ``level`` is the heading level of the title, so the text can sit inside another document.
+    """
+    h1, h2 = "#" * level, "#" * (level + 1)
     lines = [
-        f"# {ruleset.titel}",
+        f"{h1} {ruleset.titel}",
         "",
         f"- naam: `{ruleset.naam}`",
         f"- geldig vanaf: {ruleset.geldig_vanaf}",
         f"- bron: {ruleset.bron}",
         "",
-        "## Voorwaarden (in volgorde; een cliënt telt mee als alle voorwaarden gelden)",
+        f"{h2} Voorwaarden (in volgorde; een cliënt telt mee als alle voorwaarden gelden)",
         "",
     ]
     for i, regel in enumerate(ruleset.regel, 1):
@@ -35,7 +39,7 @@ def describe(ruleset: RuleSet) -> str:
     k = ruleset.klantsoort
     lines += [
         "",
-        "## Klantsoort",
+        f"{h2} Klantsoort",
         "",
         k.label,
         "",
@@ -43,7 +47,7 @@ def describe(ruleset: RuleSet) -> str:
         f"- gemeentelijke indicering: {', '.join(k.gemeente)}",
         f"- bron: {k.bron}",
         "",
-        "## Profiel",
+        f"{h2} Profiel",
         "",
         ruleset.profiel.label,
         "",
