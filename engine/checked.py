@@ -1,10 +1,12 @@
 """What the explanatory commands (funnel, profiel) share with ``count``: the same contract regime.
 
-An explanation of the figures must start from the very rows ``count`` counts. So every
-explanatory query runs in one ``collect_all`` together with count's own rejection details
-(:func:`engine.count.rejection_details`) and, when quarantining, count's quarantine sink: with
-``--on-invalid fail`` an invalid row raises the same :class:`~engine.errors.InvalidRowsError`
-as ``count``; with ``quarantine`` the rejected rows are written exactly as ``count`` writes them.
+An explanation of the figures must start from the very rows ``count`` counts. Each command
+runs ONE aggregation over the classified records (grouped by at least ``uitkomst`` and
+``reden``), so the input is read once. When that aggregation shows rejected rows, the
+details for the message come from count's own machinery (:func:`engine.count.count_groups`),
+a second pass taken only on that error path: with ``--on-invalid fail`` the same
+:class:`~engine.errors.InvalidRowsError` as ``count``; with ``quarantine`` the rejected rows
+are written exactly as ``count`` writes them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.count import OnInvalid, Reconciliation, problems_from, rejection_details
+from engine.count import OnInvalid, Reconciliation, count_groups, details_from, problems_from
 from engine.count import reconcile as _count_reconcile  # the very same reconciliation as count's
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.pipeline import AFGEWEZEN, Plan
@@ -24,43 +26,37 @@ from engine.rules import RuleSet
 
 @dataclass(frozen=True)
 class Checked:
-    """The results of the caller's queries, in order, and the contract problems found."""
+    """The result of the caller's aggregation and the contract problems found."""
 
-    results: list[pl.DataFrame]
+    result: pl.DataFrame
     problems: list[RowProblem]
 
 
 def collect_checked(
     plan: Plan,
-    queries: list[pl.LazyFrame],
+    query: pl.LazyFrame,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
 ) -> Checked:
-    """Run ``queries`` in one ``collect_all`` with count's rejection details (and quarantine sink).
+    """Run ``query`` (an aggregation with ``uitkomst``, ``reden`` and ``n`` over every record)
+    and, when quarantining, count's quarantine sink, in one ``collect_all``.
 
     Raises :class:`InvalidRowsError` (fail mode, any invalid row) exactly as ``count`` does.
     """
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
-    extra = [
-        plan.frame.select(pl.len().alias("n")),
-        rejection_details(plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN)),
-    ]
+    queries = [query]
     if on_invalid is OnInvalid.QUARANTINE:
         assert quarantine is not None
-        extra.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
-    collected = pl.collect_all([*queries, *extra])
-    results = list(collected[: len(queries)])
-    read_frame, details = collected[len(queries) : len(queries) + 2]
-    problems = problems_from(details, plan.indeling)
-    if problems and on_invalid is OnInvalid.FAIL:
-        raise InvalidRowsError(problems, int(read_frame["n"].item()))
-    return Checked(results=results, problems=problems)
-
-
-def outcomes_query(plan: Plan, *keys: str) -> pl.LazyFrame:
-    """Rows per ``keys`` × uitkomst × reden: the input of :func:`reconcile`."""
-    return plan.frame.group_by(*keys, "uitkomst", "reden").agg(pl.len().alias("n"))
+        queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
+    result = pl.collect_all(queries)[0]
+    problems: list[RowProblem] = []
+    if result.filter(pl.col("uitkomst") == AFGEWEZEN)["n"].sum() > 0:
+        details = details_from(count_groups(plan).filter(pl.col("uitkomst") == AFGEWEZEN).collect())
+        problems = problems_from(details, plan.indeling)
+        if on_invalid is OnInvalid.FAIL:
+            raise InvalidRowsError(problems, int(result["n"].sum()))
+    return Checked(result=result, problems=problems)
 
 
 def reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:

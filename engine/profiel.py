@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import collect_checked, heading, nl_pct, outcomes_query, reconcile
+from engine.checked import collect_checked, heading, nl_pct, reconcile
 from engine.contract import LIST_COLUMNS
 from engine.count import OnInvalid, Reconciliation
 from engine.errors import RowProblem
@@ -99,16 +99,16 @@ def run_profiel(
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
 ) -> ProfielResult:
-    """One ``collect_all``: counted clients per gemeente × profiel × leeg × onderdeel verdicts."""
+    """One aggregation over the file: records per outcome × gemeente × profiel × leeg × onderdeel
+    verdicts; the counted ones make the profile figures, all of them the reconciliation."""
     ruleset = plan.ruleset
     onderdelen = [ONDERDEEL_PREFIX + o.id for o in ruleset.profiel.onderdeel]
-    counted = (
-        plan.frame.filter(pl.col("uitkomst") == GETELD)
-        .group_by("gemeente", "profiel", leeg_expr().alias("leeg"), *onderdelen)
-        .agg(pl.len().alias("n"))
+    query = plan.frame.group_by("uitkomst", "reden", "gemeente", "profiel", leeg_expr().alias("leeg"), *onderdelen).agg(
+        pl.len().alias("n")
     )
-    checked = collect_checked(plan, [counted, outcomes_query(plan)], on_invalid, quarantine)
-    cells, outcomes = checked.results
+    checked = collect_checked(plan, query, on_invalid, quarantine)
+    outcomes = checked.result
+    cells = outcomes.filter(pl.col("uitkomst") == GETELD).drop("uitkomst", "reden")
     cells = cells.with_columns(pl.col("gemeente").cast(pl.String))
     cells = cells.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
     contributions = _contributions(cells, ruleset)
