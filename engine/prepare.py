@@ -79,9 +79,9 @@ def prepare_file(
     record = normalise(source.frame, source.schema, default_indeling(), peildatum=None)
     meta = provenance(source)
     staging = output.with_name(output.name + ".tmp")
+    # The input is read once, by the sink. The counts and the details of invalid rows are
+    # then read back from the compact output (a few small columns), not from the input again.
     queries = [
-        record.group_by("afgewezen").agg(pl.len().alias("n")),
-        rejection_details(record.filter(pl.col("afgewezen").is_not_null()).rename({"afgewezen": "reden"})),
         record.select(PREPARED_COLUMNS).sink_parquet(
             staging,
             row_group_size=ROW_GROUP_SIZE,
@@ -90,6 +90,7 @@ def prepare_file(
         ),
     ]
     if on_invalid is OnInvalid.QUARANTINE:
+        # A second sink: Polars runs it as a second read of the input.
         assert quarantine is not None
         queries.append(
             record.filter(pl.col("afgewezen").is_not_null())
@@ -101,7 +102,14 @@ def prepare_file(
             .sink_parquet(quarantine, lazy=True)
         )
     try:
-        counts, details = pl.collect_all(queries)[:2]
+        pl.collect_all(queries)
+        written = pl.scan_parquet(staging)
+        counts, details = pl.collect_all(
+            [
+                written.group_by("afgewezen").agg(pl.len().alias("n")),
+                rejection_details(written.filter(pl.col("afgewezen").is_not_null()).rename({"afgewezen": "reden"})),
+            ]
+        )
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
