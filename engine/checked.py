@@ -3,7 +3,7 @@
 An explanation of the figures must start from the very rows ``count`` counts. Each command
 runs ONE aggregation over the classified records (grouped by at least ``uitkomst`` and
 ``reden``), so the input is read once. When that aggregation shows rejected rows, the
-details for the message come from count's own machinery (:func:`engine.count.count_groups`),
+details for the message come from count's own machinery (:func:`engine.count.rejected_details`),
 a second pass taken only on that error path: with ``--on-invalid fail`` the same
 :class:`~engine.errors.InvalidRowsError` as ``count``; with ``quarantine`` the rejected rows
 are written exactly as ``count`` writes them.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.count import OnInvalid, Reconciliation, count_groups, details_from, problems_from
+from engine.count import OnInvalid, Reconciliation, problems_from, rejected_details
 from engine.count import reconcile as _count_reconcile  # the very same reconciliation as count's
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.pipeline import AFGEWEZEN, Plan
@@ -52,8 +52,7 @@ def collect_checked(
     result = pl.collect_all(queries)[0]
     problems: list[RowProblem] = []
     if result.filter(pl.col("uitkomst") == AFGEWEZEN)["n"].sum() > 0:
-        details = details_from(count_groups(plan).filter(pl.col("uitkomst") == AFGEWEZEN).collect())
-        problems = problems_from(details, plan.indeling)
+        problems = problems_from(rejected_details(plan), plan.indeling)
         if on_invalid is OnInvalid.FAIL:
             raise InvalidRowsError(problems, int(result["n"].sum()))
     return Checked(result=result, problems=problems)

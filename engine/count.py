@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.contract import ALL_CHECKS, RAW_PREFIX, check_by_reden
+from engine.contract import ALL_CHECKS, check_by_reden
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import nl_int, publication_table
@@ -124,29 +124,38 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
 
     Aggregating before deciding ``uitkomst``/``reden``/``klantsoort`` keeps the per-record
     work to the rule flags; the decision is made by the very same expressions as per record
-    (engine.pipeline.outcome). The offending value is a group key (null on valid rows, so it
-    adds groups only for invalid ones), and each group keeps its first client_id as an
-    example: ``first`` is a cheap streaming reduction, where min/max over every string
-    tripled the cost (measured on 1M prepared records: 0.14 s bare, 0.30 s with first(),
-    0.90 s with first/min/max).
+    (engine.pipeline.outcome). Nothing else is computed per record: no offending value, no
+    example id. Those are only needed when rows are rejected, and then
+    :func:`rejected_details` fetches them (measured on 1M prepared records: 0.14 s for the
+    bare aggregation, 0.30 s with one example per group, 0.90 s with three).
     """
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
-
-    def first(column: str) -> pl.Expr:
-        return pl.concat_list(pl.col(column).drop_nulls().first()).list.drop_nulls()
-
-    grouped = plan.flagged.group_by("afgewezen", "waarde", *flags, "gemeente", "indicering", "profiel").agg(
-        pl.len().alias("n"),
-        first("client_id").alias("voorbeelden"),
-        first(RAW_PREFIX + "indicering").alias("ruw_indicering"),
-    )
+    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel").agg(pl.len().alias("n"))
+    decided = outcome(plan.ruleset, plan.peildatum)
     return (
-        grouped.with_columns(
-            pl.concat_list("waarde").list.drop_nulls(), plan.ruleset.klantsoort_expr().alias("klantsoort")
-        )
-        .with_columns(**outcome(plan.ruleset, plan.peildatum, pl.col("ruw_indicering")))
-        .select("uitkomst", "reden", *CELL_KEYS, "n", "voorbeelden", pl.col("waarde").alias("waarden"))
+        grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
+        .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
+        .select("uitkomst", "reden", *CELL_KEYS, "n")
     )
+
+
+def rejected_details(plan: Plan) -> pl.DataFrame:
+    """Per reden of the rejected rows: how many, example ids and offending values.
+
+    A second pass over the input, taken only when the count found rejected rows: the
+    price of an error message is paid on the error path, not by every count.
+    """
+    groups = (
+        plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN)
+        .group_by("reden", "waarde")
+        .agg(
+            pl.len().alias("n"),
+            pl.concat_list(pl.col("client_id").drop_nulls().first()).list.drop_nulls().alias("voorbeelden"),
+        )
+        .with_columns(pl.concat_list("waarde").list.drop_nulls().alias("waarden"))
+        .collect()
+    )
+    return details_from(groups)
 
 
 def rejection_details(rejected: pl.LazyFrame) -> pl.LazyFrame:
@@ -185,8 +194,8 @@ def run_count(
 ) -> CountResult:
     """Execute the plan and build the publication table with its reconciliation.
 
-    One query over the file; with quarantine the rejected rows are sunk in the same
-    ``collect_all``.
+    One query over the file (with quarantine, the rejected rows are sunk in the same
+    ``collect_all``); the details of rejected rows only when there are any.
     """
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
@@ -197,7 +206,7 @@ def run_count(
     outcomes = pl.collect_all(queries)[0]
 
     reconciliation = reconcile(outcomes, plan.ruleset)
-    problems = problems_from(details_from(outcomes.filter(pl.col("uitkomst") == AFGEWEZEN)), plan.indeling)
+    problems = problems_from(rejected_details(plan), plan.indeling) if reconciliation.n_rejected else []
     if problems and on_invalid is OnInvalid.FAIL:
         raise InvalidRowsError(problems, reconciliation.read)
     cells = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(*CELL_KEYS).agg(pl.col("n").sum())

@@ -56,9 +56,12 @@ def first_failing(flags: dict[str, pl.Expr]) -> pl.Expr:
     return result
 
 
-def outcome(ruleset: RuleSet, peildatum: date | None, waarde_van_indicering: pl.Expr) -> dict[str, pl.Expr]:
+def outcome(
+    ruleset: RuleSet, peildatum: date | None, waarde_van_indicering: pl.Expr | None = None
+) -> dict[str, pl.Expr]:
     """``uitkomst``, ``reden`` and ``waarde`` from the contract verdict (``afgewezen``), the rule
-    flags (``regel__<id>``) and ``klantsoort``.
+    flags (``regel__<id>``) and ``klantsoort``; ``waarde`` (the offending value, with the raw
+    indicering for a counted row without klantsoort) only when ``waarde_van_indicering`` is given.
 
     The same expressions serve a frame of single records (classify) and a frame of groups
     that share those columns (count aggregates first, then classifies the groups).
@@ -66,7 +69,7 @@ def outcome(ruleset: RuleSet, peildatum: date | None, waarde_van_indicering: pl.
     failed_rule = first_failing({rid: pl.col(RULE_PREFIX + rid) for rid in ruleset.condition_sql(peildatum)})
     contract_ok = pl.col("afgewezen").is_null()
     no_klantsoort = contract_ok & failed_rule.is_null() & pl.col("klantsoort").is_null()
-    return {
+    decided = {
         "uitkomst": pl.when(~contract_ok | no_klantsoort)
         .then(pl.lit(AFGEWEZEN))
         .when(failed_rule.is_not_null())
@@ -78,8 +81,10 @@ def outcome(ruleset: RuleSet, peildatum: date | None, waarde_van_indicering: pl.
         .when(no_klantsoort)
         .then(pl.lit(KLANTSOORT_CHECK.reden))
         .otherwise(failed_rule),
-        "waarde": pl.when(no_klantsoort).then(waarde_van_indicering).otherwise("waarde"),
     }
+    if waarde_van_indicering is not None:
+        decided["waarde"] = pl.when(no_klantsoort).then(waarde_van_indicering).otherwise("waarde")
+    return decided
 
 
 def with_rules(source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling) -> pl.LazyFrame:
