@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 
 from engine.cli._common import guarded, say
-from engine.generate import generate as generate_file
-from engine.generate.progress import terminal_progress
 
 
 def generate(
@@ -34,6 +32,10 @@ def generate(
 
     Example: transparantie generate sample_data/clients-2025q2.parquet --calibrate 2025q2 --seed 2025
     """
+    # Imported here: numpy and pyarrow are needed only to generate, and would slow every command's start.
+    from engine.generate import generate as generate_file
+    from engine.generate.progress import terminal_progress
+
     with guarded(), terminal_progress() as progress:
         summary = generate_file(
             out, rows=rows, seed=seed, calibrate=calibrate, scale=scale, messy=messy, mix=mix, progress=progress
