@@ -81,7 +81,7 @@ with open(result, "w") as f:
 
 
 def run_process(
-    command: Sequence[str],
+    command: Sequence[str | Path],
     *,
     stdout: Path | None = None,
     rss_limit_mib: float | None = None,
@@ -93,13 +93,13 @@ def run_process(
     ``poll_s`` seconds and kills the process past ``rss_limit_mib``."""
     import psutil
 
-    command = [str(c) for c in command]
+    argv = [str(c) for c in command]
     sampled: list[float] = [0.0]
     killed: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-proc-") as tmp:
         err, result = Path(tmp) / "stderr", Path(tmp) / "result"
         launcher = subprocess.Popen(
-            [sys.executable, "-S", "-I", "-c", LAUNCHER, str(stdout or os.devnull), str(err), str(result), *command],
+            [sys.executable, "-S", "-I", "-c", LAUNCHER, str(stdout or os.devnull), str(err), str(result), *argv],
             cwd=cwd,
         )
         done = threading.Event()
@@ -125,10 +125,10 @@ def run_process(
         watcher.join()
         tail = err.read_bytes()[-4000:].decode("utf-8", "replace") if err.exists() else ""
         if launcher_code != 0 or not result.exists():
-            raise RuntimeError(f"the measuring launcher failed (exit {launcher_code}) for {command}: {tail}")
+            raise RuntimeError(f"the measuring launcher failed (exit {launcher_code}) for {argv}: {tail}")
         wall, cpu, maxrss_kib, code = result.read_text().split()
     return ProcessStats(
-        command=command,
+        command=argv,
         wall_s=float(wall),
         cpu_s=float(cpu),
         peak_rss_mib=int(maxrss_kib) / 1024,  # Linux reports KiB

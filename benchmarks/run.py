@@ -1,7 +1,7 @@
 """The benchmark runner (issue 4): count speed and memory against DuckDB, a scan floor and pandas.
 
     python benchmarks/run.py --rows 1e6,1e7,1e8 [--repeats 3] [--data-dir /tmp/bench-data]
-                             [--out benchmarks/results] [--rss-limit-gib 20] [--smoke]
+                             [--out benchmarks/results] [--rss-limit-gib 20] [--fresh] [--smoke]
 
 Per size it generates a calibrated file with the project's generator (or reuses a cached
 one), prepares it with ``transparantie prepare``, then measures round-robin, ``--repeats``
@@ -220,7 +220,13 @@ def check_equal(name: str, table: pl.DataFrame, reference: pl.DataFrame | None, 
 
 
 def ensure_files(
-    rows: int, seed: int, data_dir: Path, counted_per_scale: int, rss_limit_mib: float | None, log
+    rows: int,
+    seed: int,
+    data_dir: Path,
+    counted_per_scale: int,
+    rss_limit_mib: float | None,
+    log,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     scale = scale_for(rows, counted_per_scale)
     raw_name, prep_name = data_names(rows, seed, scale)
@@ -235,7 +241,7 @@ def ensure_files(
     with tempfile.TemporaryDirectory(dir=data_dir) as tmp:
         scratch = Path(tmp)
         result = scratch / "generate.json"
-        if raw.exists():
+        if raw.exists() and not fresh:
             probe_rows = min(rows, GENERATOR_PROBE_ROWS)
             log(f"  cached {raw.name}; generator throughput on a separate {probe_rows:,} rows")
             target = scratch / "probe.parquet"
@@ -261,18 +267,18 @@ def ensure_files(
         )
         info["generate"] = gen
 
-    if prep.exists():
+    if prep.exists() and not fresh:
         log(f"  cached {prep.name}")
         info["prepare"] = {"cached_file": True}
     else:
         log(f"  preparing {prep.name}")
         stats = run_process([cli(), "prepare", raw, prep], rss_limit_mib=rss_limit_mib)
         info["prepare"] = stats_record(stats) | {"cached_file": False, "rows_per_s": rows / stats.wall_s}
-        if not stats.ok:
-            raise BenchmarkFailure(f"prepare failed: {info['prepare'].get('error')}")
+        if not stats.ok:  # recorded; the raw file is still measured
+            log(f"  prepare failed: {info['prepare'].get('error')}")
     info["files"] = {
         "raw": {"path": str(raw), "bytes": raw.stat().st_size},
-        "prepared": {"path": str(prep), "bytes": prep.stat().st_size},
+        "prepared": {"path": str(prep), "bytes": prep.stat().st_size} if prep.exists() else None,
     }
     return info
 
@@ -281,16 +287,18 @@ def run_size(
     rows: int, args: argparse.Namespace, counted_per_scale: int, rss_limit_mib: float | None, log
 ) -> dict[str, Any]:
     log(f"== {rows:,} rows")
-    info = ensure_files(rows, args.seed, args.data_dir, counted_per_scale, rss_limit_mib, log)
-    paths = {kind: Path(info["files"][kind]["path"]) for kind in ("raw", "prepared")}
+    commit = git_commit()  # the engine may change between sizes of a long run
+    info = ensure_files(rows, args.seed, args.data_dir, counted_per_scale, rss_limit_mib, log, args.fresh)
+    paths = {kind: Path(f["path"]) for kind, f in info["files"].items() if f is not None}
     columns: dict[str, list[str]] = {}
     for kind, path in paths.items():
         found = columns_the_engine_reads(path)
-        columns[kind] = found or pl.read_parquet_schema(path).names()
+        columns[kind] = found or list(pl.read_parquet_schema(path))
         info.setdefault("floor_columns_source", {})[kind] = "engine plan" if found else "every column (fallback)"
     info["floor_columns"] = columns
+    info["git"] = commit
 
-    measures = [(k, m) for k, m in MEASURES if m != "pandas" or rows <= PANDAS_MAX_ROWS]
+    measures = [(k, m) for k, m in MEASURES if k in paths and (m != "pandas" or rows <= PANDAS_MAX_ROWS)]
     runs: dict[str, list[dict[str, Any]]] = {f"{k}/{m}": [] for k, m in measures}
     checks: dict[str, Any] = {}
     reference: pl.DataFrame | None = None
@@ -495,7 +503,7 @@ def markdown(results: dict[str, Any]) -> str:
         f = s["files"]
         cells = [fmt_s(med(s, f"{k}/{mm}")) for k, mm in MEASURES]
         lines.append(
-            f"| {fmt_rows(s['rows'])} | {fmt_mb(f['raw']['bytes'])} | {fmt_mb(f['prepared']['bytes'])} | "
+            f"| {fmt_rows(s['rows'])} | {fmt_mb(f['raw']['bytes'])} | {fmt_mb((f['prepared'] or {}).get('bytes'))} | "
             + " | ".join(cells)
             + " |"
         )
@@ -576,7 +584,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {fmt_rows(s['rows'])} | {g['rows']:,} | {'yes' if g['cached_file'] else 'no'} | {fmt_s(g['seconds'])}"
             f" | {g['rows_per_s'] / 1e6:.2f} | {fmt_mib(g['peak_rss_mib'])}"
-            f" | {fmt_s(p.get('process_wall_s'))} | {fmt_mib(p.get('peak_rss_mib'))} |"
+            f" | {fmt_s(p.get('process_wall_s'))} | {fmt_mib(p.get('peak_rss_mib'))}"
+            f"{' (FAILED: ' + p.get('error', '')[:80] + ')' if p.get('ok') is False else ''} |"
         )
     lines += ["", "## Targets (reported, not asserted)", ""]
     for key, label in TARGETS.items():
@@ -590,6 +599,10 @@ def markdown(results: dict[str, Any]) -> str:
             where = "" if size == "all" else f"{fmt_rows(int(size))}: "
             parts.append(f"{where}{t['shown']} {state}")
         lines.append(f"- {label}: " + "; ".join(parts))
+    commits = {s.get("git") for s in sizes}
+    if len(commits) > 1:
+        lines += ["", "Engine commit per size (it changed during the run):"]
+        lines += [f"- {fmt_rows(s['rows'])}: {s.get('git')}" for s in sizes]
     lines += ["", "## Checks", ""]
     for s in sizes:
         shown = ", ".join(f"{k} {'ok' if c else ('n/a' if c is None else 'FAILED')}" for k, c in s["checks"].items())
@@ -617,7 +630,9 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fmt_mb(n: int) -> str:
+def fmt_mb(n: int | None) -> str:
+    if n is None:
+        return "–"
     return f"{n / 1e6:.1f}" if n < 10e6 else f"{n / 1e6:,.0f}"
 
 
@@ -645,6 +660,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=None, help=f"cached data files (default {DEFAULT_DATA})")
     parser.add_argument("--out", type=Path, default=None, help=f"results directory (default {DEFAULT_OUT})")
     parser.add_argument("--rss-limit-gib", type=float, default=20.0, help="kill a measured process past this RSS")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="generate and prepare again even when cached, to measure both at full size",
+    )
     parser.add_argument("--smoke", action="store_true", help=f"tiny run: {SMOKE_ROWS:,} rows, 1 round, temp data")
     args = parser.parse_args(argv)
     if args.repeats < 1:
