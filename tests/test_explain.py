@@ -222,13 +222,14 @@ def test_prepared_file_has_flags_but_no_raw_values(small: Path, tmp_path: Path) 
 
 
 def test_the_client_filter_is_pushed_into_the_parquet_scan(small: Path) -> None:
-    """Both queries read only the asked rows: the filter is a SELECTION of the scan, no FILTER node."""
+    """Both queries read only the asked rows: the filter is a SELECTION of every scan, never a
+    FILTER node on client_id (the duplicate check's own ``FILTER n > 1`` is over the asked ids only)."""
     _, rows, positions = client_queries(open_source(small), ["a", "e"], select_ruleset("teldefinitie"))
     for query in (rows, positions):
         plan = query.explain()
-        assert 'SELECTION: col("client_id").is_in([["a", "e"]])' in plan, plan
-        assert "FILTER" not in plan, plan
-        assert plan.count("Parquet SCAN") == 1
+        assert plan.count("Parquet SCAN") >= 1
+        assert plan.count('SELECTION: col("client_id").is_in([["a", "e"]])') == plan.count("Parquet SCAN"), plan
+        assert 'FILTER col("client_id")' not in plan, plan
 
 
 # --- against count, on generated data ----------------------------------------------------------
