@@ -13,6 +13,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from engine.count import OnInvalid
 from engine.errors import EXIT_INPUT_ERROR, TransparantieError
 from engine.rules import DEFAULT_RULES
 
@@ -28,6 +29,10 @@ Peildatum = Annotated[
 ]
 Rules = Annotated[str, typer.Option(help="Rule set name (see `transparantie rules`) or path to a rule file.")]
 DEFAULT_RULES_OPTION = DEFAULT_RULES
+OnInvalidOption = Annotated[OnInvalid, typer.Option(help="What to do with rows that break the contract.")]
+QuarantineOption = Annotated[
+    Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
+]
 
 
 def as_date(value: datetime | None) -> date | None:

@@ -10,7 +10,9 @@ import typer
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
     InputFile,
+    OnInvalidOption,
     Peildatum,
+    QuarantineOption,
     Rules,
     as_date,
     guarded,
@@ -35,12 +37,8 @@ def count(
         str | None,
         typer.Option(help="Compare with an official table: '2025q2' or a file in the output shape."),
     ] = None,
-    on_invalid: Annotated[
-        OnInvalid, typer.Option(help="What to do with rows that break the contract.")
-    ] = OnInvalid.FAIL,
-    quarantine: Annotated[
-        Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
-    ] = None,
+    on_invalid: OnInvalidOption = OnInvalid.FAIL,
+    quarantine: QuarantineOption = None,
 ) -> None:
     """Count client records into the published Transparantie table.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +10,9 @@ import typer
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
     InputFile,
+    OnInvalidOption,
     Peildatum,
+    QuarantineOption,
     Rules,
     as_date,
     guarded,
@@ -37,12 +38,8 @@ def funnel(
     ),
     amr: Annotated[int | None, typer.Option(help="Only this arbeidsmarktregio (1-35).")] = None,
     format: Annotated[FunnelFormat, typer.Option("--format", help="Output format.")] = FunnelFormat.TABLE,
-    on_invalid: Annotated[
-        OnInvalid, typer.Option(help="What to do with rows that break the contract.")
-    ] = OnInvalid.FAIL,
-    quarantine: Annotated[
-        Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
-    ] = None,
+    on_invalid: OnInvalidOption = OnInvalid.FAIL,
+    quarantine: QuarantineOption = None,
 ) -> None:
     """Run the counting rules in their published order; show where records drop out.
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import InputFile, guarded, say
+from engine.cli._common import InputFile, OnInvalidOption, QuarantineOption, guarded, say
 from engine.count import OnInvalid
 from engine.layout import nl_int
 from engine.prepare import prepare_file
@@ -16,12 +16,8 @@ from engine.prepare import prepare_file
 def prepare(
     file: InputFile,
     output: Annotated[Path, typer.Argument(help="The prepared Parquet file to write.")],
-    on_invalid: Annotated[
-        OnInvalid, typer.Option(help="What to do with rows that break the contract.")
-    ] = OnInvalid.FAIL,
-    quarantine: Annotated[
-        Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
-    ] = None,
+    on_invalid: OnInvalidOption = OnInvalid.FAIL,
+    quarantine: QuarantineOption = None,
 ) -> None:
     """Apply the input contract once and write a compact file that every command accepts.
 
