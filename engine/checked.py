@@ -78,3 +78,12 @@ def nl_pct(share: float | None, decimals: int = 1) -> str:
     if share is None:
         return "-"
     return f"{100 * share:.{decimals}f}%".replace(".", ",")
+
+
+def json_header(ruleset: RuleSet, peildatum: date | None) -> dict[str, object]:
+    """The fields every explanatory JSON report starts with: which rules, which moment."""
+    return {
+        "regels": ruleset.naam,
+        "geldig_vanaf": ruleset.geldig_vanaf.isoformat(),
+        "peildatum": peildatum.isoformat() if peildatum else None,
+    }

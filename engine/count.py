@@ -53,6 +53,10 @@ class Reconciliation:
     def balanced(self) -> bool:
         return self.read == self.counted + self.n_excluded + self.n_rejected
 
+    def as_dict(self) -> dict[str, object]:
+        """The reconciliation as the JSON outputs carry it."""
+        return {"gelezen": self.read, "geteld": self.counted, "uitgesloten": self.excluded, "afgewezen": self.rejected}
+
     def line(self) -> str:
         sign = "=" if self.balanced else "≠"
         return (

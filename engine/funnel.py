@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import collect_checked, heading, reconcile
+from engine.checked import collect_checked, heading, json_header, reconcile
 from engine.contract import ALL_CHECKS
 from engine.count import OnInvalid, Reconciliation
 from engine.errors import RowProblem, UsageError
@@ -318,21 +318,13 @@ def funnel_json(result: FunnelResult) -> str:
     """JSON with stable keys: regels, geldig_vanaf, peildatum, niveau, amr, stappen (STEP_SCHEMA rows),
     status and indicering (value rows), reconciliatie (gelezen, geteld, uitgesloten per rule,
     afgewezen per reden; the whole file)."""
-    rec = result.reconciliation
     document = {
-        "regels": result.ruleset.naam,
-        "geldig_vanaf": result.ruleset.geldig_vanaf.isoformat(),
-        "peildatum": result.peildatum.isoformat() if result.peildatum else None,
+        **json_header(result.ruleset, result.peildatum),
         "niveau": result.niveau.value,
         "amr": result.amr,
         "stappen": result.steps.to_dicts(),
         "status": result.status.to_dicts(),
         "indicering": result.indicering.to_dicts(),
-        "reconciliatie": {
-            "gelezen": rec.read,
-            "geteld": rec.counted,
-            "uitgesloten": rec.excluded,
-            "afgewezen": rec.rejected,
-        },
+        "reconciliatie": result.reconciliation.as_dict(),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

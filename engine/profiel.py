@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import collect_checked, heading, nl_pct, reconcile
+from engine.checked import collect_checked, heading, json_header, nl_pct, reconcile
 from engine.contract import LIST_COLUMNS
 from engine.count import OnInvalid, Reconciliation
 from engine.errors import RowProblem
@@ -334,19 +334,11 @@ def profiel_json(result: ProfielResult) -> str:
     """JSON with stable keys: regels, geldig_vanaf, peildatum, niveau, overzicht (rows of
     overview_columns), combinaties (rows: niveau, amr, arbeidsmarktregio, gemeente, ontbreekt, aantal),
     reconciliatie (gelezen, geteld, uitgesloten per rule, afgewezen per reden)."""
-    rec = result.reconciliation
     document = {
-        "regels": result.ruleset.naam,
-        "geldig_vanaf": result.ruleset.geldig_vanaf.isoformat(),
-        "peildatum": result.peildatum.isoformat() if result.peildatum else None,
+        **json_header(result.ruleset, result.peildatum),
         "niveau": result.niveau.value,
         "overzicht": result.overzicht.to_dicts(),
         "combinaties": result.combinaties.to_dicts(),
-        "reconciliatie": {
-            "gelezen": rec.read,
-            "geteld": rec.counted,
-            "uitgesloten": rec.excluded,
-            "afgewezen": rec.rejected,
-        },
+        "reconciliatie": result.reconciliation.as_dict(),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
