@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import heading
+from engine.checked import heading, json_header
 from engine.contract import (
     CLIENT_ID,
     CSV_LIST_SEPARATOR,
@@ -420,9 +420,7 @@ def _jsonable(value: Any) -> Any:
 def render_json(result: ExplainResult) -> str:
     """JSON: {regels, geldig_vanaf, peildatum, clients: [the fields of ClientExplanation], missing}."""
     document = {
-        "regels": result.ruleset.naam,
-        "geldig_vanaf": result.ruleset.geldig_vanaf.isoformat(),
-        "peildatum": result.peildatum.isoformat() if result.peildatum else None,
+        **json_header(result.ruleset, result.peildatum),
         "clients": [_jsonable(dataclasses.asdict(c)) for c in result.clients],
         "missing": result.missing,
     }
