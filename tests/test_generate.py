@@ -420,3 +420,14 @@ def test_progress_is_reported_per_chunk_up_to_the_total(tmp_path: Path) -> None:
         tmp_path / "p.parquet", rows=25_000, chunk_rows=10_000, progress=lambda done, total: calls.append((done, total))
     )
     assert calls == [(0, 25_000), (10_000, 25_000), (20_000, 25_000), (25_000, 25_000)]
+
+
+def test_generator_indiceringen_are_the_rule_sets_klantsoort_mapping() -> None:
+    """The generator draws indiceringen with its own weights; the values themselves must be the
+    rule set's klantsoort mapping, so a change in rules/ cannot silently drift from the data."""
+    from engine.generate.vocab import GEMEENTE_INDICERINGEN, UWV_INDICERINGEN
+    from engine.rules import select_ruleset
+
+    klantsoort = select_ruleset("teldefinitie").klantsoort
+    assert set(UWV_INDICERINGEN) == set(klantsoort.uwv)
+    assert set(GEMEENTE_INDICERINGEN) == set(klantsoort.gemeente)
