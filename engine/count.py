@@ -18,6 +18,7 @@ from engine.contract import ALL_CHECKS, check_by_reden
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import nl_int, publication_table
+from engine.packed import BITS, DERIVED_COLUMNS, SLEUTEL, check_prepared, on_null_bits
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, UITGESLOTEN, Plan, classify, outcome
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
@@ -133,11 +134,83 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
     :func:`rejected_details` fetches them (measured on 1M prepared records: 0.14 s for the
     bare aggregation, 0.30 s with one example per group, 0.90 s with three).
     """
+    if plan.source.prepared is not None:
+        return packed_groups(plan)
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
     grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel").agg(pl.len().alias("n"))
     decided = outcome(plan.ruleset, plan.peildatum)
     return (
         grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
+        .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
+        .select("uitkomst", "reden", *CELL_KEYS, "n")
+    )
+
+
+def _reads(sql: str) -> set[str]:
+    return set(pl.sql_expr(sql).meta.root_names())
+
+
+def _per_group_if_possible(sql: str, per_group_columns: set[str]) -> str:
+    """The rule on the packed null bits, when that leaves it reading only packed fields."""
+    rewritten = on_null_bits(sql)
+    return rewritten if not _reads(rewritten) - per_group_columns else sql
+
+
+def packed_groups(plan: Plan) -> pl.LazyFrame:
+    """:func:`count_groups` for a prepared file: group on the packed ``sleutel`` first.
+
+    Per row, only the rules that read a column outside ``sleutel`` (the indicering dates,
+    say) are evaluated, and their verdicts become spare bits of the key; the other fields
+    of ``sleutel`` that nothing reads are masked out. After one group-by on that single
+    integer, each group is decoded and the remaining rules, klantsoort, profiel and outcome
+    are decided per group by the same expressions as per record.
+    """
+    ruleset, peildatum, indeling = plan.ruleset, plan.peildatum, plan.indeling
+    layout = check_prepared(plan.source, ruleset, indeling)
+    packed = layout.names()
+    per_group_columns = packed | set(DERIVED_COLUMNS)
+    conditions = {
+        rid: _per_group_if_possible(sql, per_group_columns) for rid, sql in ruleset.condition_sql(peildatum).items()
+    }
+    per_row = {rid: sql for rid, sql in conditions.items() if _reads(sql) - per_group_columns}
+    per_group = {rid: sql for rid, sql in conditions.items() if rid not in per_row}
+
+    def fields(reads: set[str]) -> list[str]:
+        wanted = reads | ({"gemeente"} if "amr" in reads else set())
+        return [f.name for f in layout.fields if f.name in wanted]
+
+    group_reads = {"gemeente", "afgewezen", *_reads(ruleset.klantsoort.sql()), *_reads(ruleset.profiel.sql())}
+    group_reads |= {c for o in ruleset.profiel.onderdeel for c in _reads(o.sql)}
+    group_reads |= {c for sql in per_group.values() for c in _reads(sql)}
+    group_fields = fields(group_reads)
+    row_fields = fields({c for sql in per_row.values() for c in _reads(sql)})
+
+    def with_derived(frame: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
+        frame = frame.with_columns(*layout.decode(names, indeling), pl.lit(peildatum, dtype=pl.Date).alias("peildatum"))
+        return frame.with_columns(indeling.amr_of(pl.col("gemeente")).alias("amr")) if "gemeente" in names else frame
+
+    rows = with_derived(plan.source.frame, row_fields) if per_row else plan.source.frame
+    masked = pl.col(SLEUTEL) & pl.lit(layout.mask(group_fields), dtype=pl.UInt64)
+    verdicts = {rid: pl.sql_expr(sql) for rid, sql in per_row.items()}
+    if layout.bits + len(verdicts) <= BITS:  # the verdicts ride along as spare bits of the key
+        bit = {rid: layout.bits + i for i, rid in enumerate(verdicts)}
+        key = masked
+        for rid, holds in verdicts.items():
+            key = key + holds.cast(pl.UInt64) * pl.lit(1 << bit[rid], dtype=pl.UInt64)
+        grouped = rows.group_by(key.alias(SLEUTEL)).agg(pl.len().alias("n"))
+        unpacked = [
+            ((pl.col(SLEUTEL) // pl.lit(1 << bit[rid], dtype=pl.UInt64)) % 2 == 1).alias(RULE_PREFIX + rid)
+            for rid in verdicts
+        ]
+    else:
+        flags = [holds.alias(RULE_PREFIX + rid) for rid, holds in verdicts.items()]
+        grouped = rows.group_by(masked.alias(SLEUTEL), *flags).agg(pl.len().alias("n"))
+        unpacked = []
+    decided = outcome(ruleset, peildatum)
+    return (
+        with_derived(grouped, group_fields)
+        .with_columns(*unpacked, *(pl.sql_expr(sql).alias(RULE_PREFIX + rid) for rid, sql in per_group.items()))
+        .with_columns(ruleset.klantsoort_expr().alias("klantsoort"), ruleset.profiel_expr().alias("profiel"))
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
         .select("uitkomst", "reden", *CELL_KEYS, "n")
     )

@@ -39,6 +39,7 @@ from engine.contract import (
 from engine.errors import TransparantieError
 from engine.indeling import Indeling
 from engine.layout import figure_column
+from engine.packed import RECORD
 from engine.pipeline import (
     AFGEWEZEN,
     GETELD,
@@ -211,7 +212,9 @@ def _numbered(source: Source) -> pl.LazyFrame:
     reader) only on a scan whose schema was not yet resolved; ``open_source`` resolves it.
     So a Parquet source gets a fresh scan of the same file, with the row index in the scan.
     """
-    if source.format in ("parquet", "prepared"):
+    if source.format == "prepared":  # sorted by sleutel: the input's record number is kept
+        return pl.scan_parquet(source.path).with_columns(pl.col(RECORD).alias(POSITION))
+    if source.format == "parquet":
         return pl.scan_parquet(source.path, row_index_name=POSITION, row_index_offset=1)
     return source.frame.with_row_index(POSITION, offset=1)
 

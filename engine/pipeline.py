@@ -16,6 +16,7 @@ import polars as pl
 
 from engine.contract import KLANTSOORT_CHECK, RAW_PREFIX, normalise
 from engine.indeling import Indeling, default_indeling
+from engine.packed import prepared_record
 from engine.rules import RuleSet
 from engine.source import Source
 
@@ -90,9 +91,7 @@ def outcome(
 def with_rules(source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling) -> pl.LazyFrame:
     """The normalised record with every rule, signaal and onderdeel flag, klantsoort and profiel."""
     if source.prepared is not None:
-        from engine.prepare import prepared_record  # prepare builds on count, which builds on this
-
-        record = prepared_record(source, ruleset, peildatum)
+        record = prepared_record(source, ruleset, peildatum, indeling)
     else:
         record = normalise(source.frame, source.schema, indeling, peildatum)
     return record.with_columns(

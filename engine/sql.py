@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.contract import LIST_COLUMNS, TAAKSOORT_COLUMNS, VOCABULARY
+from engine.contract import LIST_COLUMNS, TAAKSOORT_COLUMNS
 from engine.indeling import Indeling
+from engine.packed import read_layout
 from engine.rules import RuleSet
 
 
@@ -50,12 +51,18 @@ LEFT JOIN ({gemeente_keys_sql(indeling)}) AS k ON k.sleutel = {key}
 
 
 def normalised_from_prepared(path: str, peildatum: date | None) -> str:
+    """SQL for the normalised record of a prepared file: each field decoded from ``sleutel``
+    with the layout stored in the file (engine.packed), the valid rows only."""
+    layout = read_layout(path)
     peil = f"DATE {_quote(peildatum.isoformat())}" if peildatum else "CAST(NULL AS DATE)"
-    columns = ", ".join(c for c in VOCABULARY if c not in ("peildatum", "gemeente"))
-    return (
-        f"SELECT {columns}, CAST(gemeente AS VARCHAR) AS gemeente, {peil} AS peildatum "
-        f"FROM read_parquet({_quote(path)}) WHERE afgewezen IS NULL"
-    )
+    fields = ",\n  ".join(f"{f.sql('sleutel')} AS {f.name}" for f in layout.fields if f.name != "afgewezen")
+    return f"""
+SELECT client_id, indicering_begin, indicering_einde,
+  {fields},
+  {peil} AS peildatum
+FROM read_parquet({_quote(path)})
+WHERE {layout.field("afgewezen").sql("sleutel")} IS NULL
+"""
 
 
 def cells_sql(normalised: str, ruleset: RuleSet, peildatum: date | None) -> str:

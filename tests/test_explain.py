@@ -217,6 +217,7 @@ def test_prepared_file_has_flags_but_no_raw_values(small: Path, tmp_path: Path) 
         )
         assert [k.geregistreerd for k in via[cid].componenten] == [k.geregistreerd for k in direct[cid].componenten]
         assert via[cid].taaksoortvragen is None and via[cid].taaksoorten == direct[cid].taaksoorten
+        assert via[cid].record_nr == direct[cid].record_nr  # the input's record number, though the file is sorted
     result = run("explain", prepared, "--client-id", "a")
     assert "      (antwoorden niet beschikbaar in een voorbereid bestand)" in result.stdout.splitlines()
 

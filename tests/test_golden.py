@@ -26,10 +26,12 @@ import polars as pl
 import pytest
 
 from engine.contract import LIST_COLUMNS
+from engine.count import OnInvalid, count_file, counted_cells
 from engine.pipeline import classify
+from engine.prepare import prepare_file
 from engine.rules import select_ruleset
 from engine.source import frame_source, open_source
-from tests.factory import client, frame
+from tests.factory import client, frame, write_parquet
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [
@@ -83,6 +85,28 @@ def test_golden_case(case: dict[str, Any], tmp_path: Path) -> None:
     for key in ("klantsoort", "profiel", "gemeente"):
         if key in case:
             assert row[key] == case[key], (key, row)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_case_after_prepare(case: dict[str, Any], tmp_path: Path) -> None:
+    """The same case through ``prepare`` and a count of the prepared (packed, sorted) file."""
+    record = _record(case)
+    raw = _as_csv(record, tmp_path / "case.csv") if case.get("csv") else write_parquet([record], tmp_path / "c.parquet")
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q0.parquet")
+    result = count_file(
+        prepared, case.get("rules", "teldefinitie"), case.get("peildatum"), OnInvalid.QUARANTINE, tmp_path / "q.parquet"
+    )
+    rec, expect = result.reconciliation, case["expect"]
+    assert rec.read == 1 and rec.balanced
+    if expect == "geteld":
+        [(gemeente, klantsoort, profiel)] = counted_cells(result)
+        found = {"gemeente": gemeente, "klantsoort": klantsoort, "profiel": profiel}
+        assert {k: found[k] for k in ("klantsoort", "profiel", "gemeente") if k in case} == {
+            k: case[k] for k in ("klantsoort", "profiel", "gemeente") if k in case
+        }
+    else:
+        assert rec.excluded.get(expect, 0) + rec.rejected.get(expect, 0) == 1, rec
 
 
 def test_every_rule_has_a_golden_file() -> None:

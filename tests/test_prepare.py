@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.count import OnInvalid, count_file
 from engine.errors import InvalidRowsError, RuleFileError, UsageError
+from engine.packed import LAYOUT_KEY, Layout
 from engine.prepare import PREPARED_COLUMNS, prepare_file
 from engine.source import PREPARED_KEY, open_source
 from tests.factory import client, write_parquet
@@ -79,8 +80,10 @@ def test_refuses_rules_that_need_a_missing_column(raw: Path, tmp_path: Path) -> 
     prepared = tmp_path / "p.parquet"
     prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
     meta = pl.read_parquet_metadata(prepared)
+    layout = Layout.from_json(meta[LAYOUT_KEY])
+    without = Layout(tuple(f for f in layout.fields if f.name != "opleiding"))
     stripped = tmp_path / "stripped.parquet"
-    pl.read_parquet(prepared).drop("opleiding").write_parquet(stripped, metadata={PREPARED_KEY: meta[PREPARED_KEY]})
+    pl.read_parquet(prepared).write_parquet(stripped, metadata=meta | {LAYOUT_KEY: without.to_json()})
     kept = count_file(stripped, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "x.parquet")
     assert kept.reconciliation.read == 6  # the default rules do not read opleiding
     rules = tmp_path / "met-opleiding.toml"
@@ -89,6 +92,8 @@ def test_refuses_rules_that_need_a_missing_column(raw: Path, tmp_path: Path) -> 
     rules.write_text(text.replace("\n[[signaal]]", extra + "\n[[signaal]]", 1), encoding="utf-8")
     with pytest.raises(RuleFileError, match=r"regel 'opleiding'.*needs column\(s\) \['opleiding'\]"):
         count_file(stripped, rules=str(rules))
+    full = count_file(prepared, rules=str(rules), on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "y.parquet")
+    assert full.reconciliation.excluded["opleiding"] == 0
 
 
 def test_refuses_a_prepared_file_of_another_contract(raw: Path, tmp_path: Path) -> None:
