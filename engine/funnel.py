@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +30,10 @@ from engine.contract import ALL_CHECKS
 from engine.count import OnInvalid, Reconciliation
 from engine.errors import RowProblem, UsageError
 from engine.indeling import Indeling
-from engine.layout import nl_int
+from engine.layout import Niveau, nl_int
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
 from engine.rules import DEFAULT_RULES, RuleSet, Signaal, select_ruleset
 from engine.source import open_source
-
-
-class Niveau(StrEnum):
-    """The grouping of an explanatory report."""
-
-    NEDERLAND = "nederland"
-    AMR = "amr"
-    GEMEENTE = "gemeente"
-
 
 GELEZEN, AFGEWEZEN_STAP, REDEN, REGEL, SIGNAAL, GETELD_STAP = (
     "gelezen",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 import polars as pl
 
 from engine.indeling import Indeling
@@ -77,3 +79,11 @@ def publication_table(cells: pl.DataFrame, indeling: Indeling) -> pl.DataFrame:
         *(pl.col(f).sum() for f in FIGURES),
     )
     return pl.concat([table, nederland]).with_columns(pl.sum_horizontal(FIGURES).alias("totaal")).select(COLUMNS)
+
+
+class Niveau(StrEnum):
+    """The grouping of an explanatory report."""
+
+    NEDERLAND = "nederland"
+    AMR = "amr"
+    GEMEENTE = "gemeente"

@@ -28,9 +28,8 @@ from engine.checked import collect_checked, heading, json_header, nl_pct, reconc
 from engine.contract import LIST_COLUMNS
 from engine.count import OnInvalid, Reconciliation
 from engine.errors import RowProblem
-from engine.funnel import Niveau
 from engine.indeling import Indeling
-from engine.layout import nl_int
+from engine.layout import Niveau, nl_int
 from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source

@@ -9,7 +9,6 @@ import typer
 
 from engine.cli._common import DEFAULT_RULES_OPTION, InputFile, Peildatum, Rules, as_date, guarded, say, write_stdout
 from engine.errors import EXIT_INPUT_ERROR
-from engine.explain import explain_file, render_json, render_text
 
 
 class ExplainFormat(StrEnum):
@@ -39,6 +38,9 @@ def explain(
 
     Example: transparantie explain sample_data/clients-2025q2.parquet --client-id K00000000001
     """
+    # Imported here: `transparantie count` should not pay for the other commands' modules.
+    from engine.explain import explain_file, render_json, render_text
+
     with guarded(file):
         result = explain_file(file, client_id, rules=rules, peildatum=as_date(peildatum))
         write_stdout(render_text(result) if format is ExplainFormat.TEXT else render_json(result))

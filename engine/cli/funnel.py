@@ -20,7 +20,7 @@ from engine.cli._common import (
     write_stdout,
 )
 from engine.count import OnInvalid
-from engine.funnel import Niveau, funnel_file, funnel_json, render_funnel
+from engine.layout import Niveau
 
 
 class FunnelFormat(StrEnum):
@@ -60,6 +60,9 @@ def funnel(
 
     Example: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
     """
+    # Imported here: `transparantie count` should not pay for the other commands' modules.
+    from engine.funnel import funnel_file, funnel_json, render_funnel
+
     with guarded(file):
         result = funnel_file(
             file,

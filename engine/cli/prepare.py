@@ -10,7 +10,6 @@ import typer
 from engine.cli._common import InputFile, OnInvalidOption, QuarantineOption, guarded, say
 from engine.count import OnInvalid
 from engine.layout import nl_int
-from engine.prepare import prepare_file
 
 
 def prepare(
@@ -23,6 +22,9 @@ def prepare(
 
     Example: transparantie prepare sample_data/clients-2025q2.parquet /tmp/clients.prepared.parquet
     """
+    # Imported here: `transparantie count` should not pay for the other commands' modules.
+    from engine.prepare import prepare_file
+
     with guarded(file):
         result = prepare_file(file, output, on_invalid, quarantine)
         rejected = sum(result.rejected.values())

@@ -20,8 +20,7 @@ from engine.cli._common import (
     write_stdout,
 )
 from engine.count import OnInvalid
-from engine.funnel import Niveau
-from engine.profiel import profiel_file, profiel_json, render_profiel
+from engine.layout import Niveau
 
 
 class ProfielFormat(StrEnum):
@@ -59,6 +58,9 @@ def profiel(
 
     Example: transparantie profiel sample_data/clients-2025q2.parquet --niveau amr
     """
+    # Imported here: `transparantie count` should not pay for the other commands' modules.
+    from engine.profiel import profiel_file, profiel_json, render_profiel
+
     with guarded(file):
         result = profiel_file(
             file,

@@ -8,7 +8,6 @@ import typer
 
 from engine.cli._common import guarded, write_stdout
 from engine.rules import available, select_ruleset
-from engine.ruletext import describe
 
 
 def rules(
@@ -18,6 +17,9 @@ def rules(
 
     Example: transparantie rules teldefinitie
     """
+    # Imported here: `transparantie count` should not pay for the other commands' modules.
+    from engine.ruletext import describe
+
     with guarded():
         if name is None:
             lines = [f"{r.naam:<34} geldig vanaf {r.geldig_vanaf}  {r.titel}" for r in available()]
