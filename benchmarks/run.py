@@ -121,7 +121,7 @@ def data_names(rows: int, seed: int, scale: int | None) -> tuple[str, str]:
     cal = f"cal2025q2x{scale}" if scale else "uncal"
     gen = f"e{engine.__version__}-g{source_digest('generate/*.py')}"
     raw = f"clients-r{rows}-s{seed}-{cal}-{gen}"
-    prep = f"{raw}-c{CONTRACT_VERSION}-p{source_digest('contract.py', 'prepare.py', 'indeling.py')}"
+    prep = f"{raw}-c{CONTRACT_VERSION}-p{source_digest('contract.py', 'prepare.py', 'packed.py', 'indeling.py')}"
     return raw + ".parquet", prep + ".prepared.parquet"
 
 

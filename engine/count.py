@@ -18,7 +18,7 @@ from engine.contract import ALL_CHECKS, check_by_reden
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import nl_int, publication_table
-from engine.packed import BITS, DERIVED_COLUMNS, SLEUTEL, check_prepared, on_null_bits
+from engine.packed import AANTAL, BITS, DERIVED_COLUMNS, SLEUTEL, check_prepared, on_null_bits
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, UITGESLOTEN, Plan, classify, outcome
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
@@ -159,11 +159,14 @@ def _per_group_if_possible(sql: str, per_group_columns: set[str]) -> str:
 def packed_groups(plan: Plan) -> pl.LazyFrame:
     """:func:`count_groups` for a prepared file: group on the packed ``sleutel`` first.
 
-    Per row, only the rules that read a column outside ``sleutel`` (the indicering dates,
-    say) are evaluated, and their verdicts become spare bits of the key; the other fields
-    of ``sleutel`` that nothing reads are masked out. After one group-by on that single
-    integer, each group is decoded and the remaining rules, klantsoort, profiel and outcome
-    are decided per group by the same expressions as per record.
+    When no rule reads a column outside ``sleutel`` (a rule that only tests a date for null
+    reads the null bits), only the rows with ``aantal > 0``, one per distinct ``sleutel``,
+    are read and their ``aantal`` summed. Otherwise, per row, only the rules that read a
+    column outside ``sleutel`` (the indicering dates at a peildatum, say) are evaluated, and
+    their verdicts become spare bits of the key. Either way the fields of ``sleutel`` that
+    nothing reads are masked out, and after one group-by on that single integer each group
+    is decoded and the remaining rules, klantsoort, profiel and outcome are decided per
+    group by the same expressions as per record.
     """
     ruleset, peildatum, indeling = plan.ruleset, plan.peildatum, plan.indeling
     layout = check_prepared(plan.source, ruleset, indeling)
@@ -189,10 +192,14 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
         frame = frame.with_columns(*layout.decode(names, indeling), pl.lit(peildatum, dtype=pl.Date).alias("peildatum"))
         return frame.with_columns(indeling.amr_of(pl.col("gemeente")).alias("amr")) if "gemeente" in names else frame
 
-    rows = with_derived(plan.source.frame, row_fields) if per_row else plan.source.frame
     masked = pl.col(SLEUTEL) & pl.lit(layout.mask(group_fields), dtype=pl.UInt64)
     verdicts = {rid: pl.sql_expr(sql) for rid, sql in per_row.items()}
-    if layout.bits + len(verdicts) <= BITS:  # the verdicts ride along as spare bits of the key
+    if not verdicts:  # nothing read outside sleutel: one row per distinct sleutel carries the rows
+        n = pl.col(AANTAL).sum().cast(pl.get_index_type()).alias("n")
+        grouped = plan.source.frame.filter(pl.col(AANTAL) > 0).group_by(masked.alias(SLEUTEL)).agg(n)
+        unpacked: list[pl.Expr] = []
+    elif layout.bits + len(verdicts) <= BITS:  # the verdicts ride along as spare bits of the key
+        rows = with_derived(plan.source.frame, row_fields)
         bit = {rid: layout.bits + i for i, rid in enumerate(verdicts)}
         key = masked
         for rid, holds in verdicts.items():
@@ -203,6 +210,7 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
             for rid in verdicts
         ]
     else:
+        rows = with_derived(plan.source.frame, row_fields)
         flags = [holds.alias(RULE_PREFIX + rid) for rid, holds in verdicts.items()]
         grouped = rows.group_by(masked.alias(SLEUTEL), *flags).agg(pl.len().alias("n"))
         unpacked = []

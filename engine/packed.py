@@ -45,6 +45,9 @@ from engine.rules import RuleSet
 from engine.source import Source
 
 SLEUTEL = "sleutel"
+#: On one row of each distinct ``sleutel``: how many rows carry that ``sleutel``; 0 on the others.
+#: A count that needs nothing outside ``sleutel`` reads only those rows (engine.count).
+AANTAL = "aantal"
 #: The original record number (1 = first row of the input), for explain.
 RECORD = "record"
 LAYOUT_KEY = "transparantie.layout"
@@ -195,6 +198,12 @@ class Layout:
         for part in parts[1:]:
             total = total + part
         return total.alias(SLEUTEL)
+
+    def aantal(self) -> pl.Expr:
+        """:data:`AANTAL` of a frame with ``sleutel``: correct in any row order; after the sort,
+        on the first row of each run."""
+        first = pl.col(SLEUTEL).is_first_distinct()
+        return pl.when(first).then(pl.len().over(SLEUTEL)).otherwise(0).cast(pl.UInt32).alias(AANTAL)
 
     def decode(self, names: Iterable[str], indeling: Indeling, key: pl.Expr | None = None) -> list[pl.Expr]:
         key = pl.col(SLEUTEL) if key is None else key

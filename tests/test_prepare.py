@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -121,3 +122,32 @@ def test_prepare_cli(tmp_path: Path) -> None:
     assert result.stderr.startswith("2 records gelezen, 0 afgewezen; voorbereid bestand:")
     counted = runner.invoke(app, ["count", str(out), "--format", "csv"])
     assert counted.stdout.splitlines()[-1] == "nederland,,,,0,0,2,0,2"
+
+
+def test_every_way_of_grouping_a_prepared_file_counts_alike(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three paths in engine.count.packed_groups: rows summed via ``aantal`` (no peildatum),
+    date verdicts as spare key bits (peildatum), and as separate keys when no bits are spare."""
+    import engine.count
+
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    meta = pl.read_parquet_metadata(prepared)
+    bits = Layout.from_json(meta[LAYOUT_KEY]).bits
+    for peildatum in (None, date(2025, 6, 30), date(2025, 1, 1)):
+        direct = count_file(
+            raw, peildatum=peildatum, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet"
+        )
+        folded = count_file(
+            prepared, peildatum=peildatum, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "b.parquet"
+        )
+        with monkeypatch.context() as m:
+            m.setattr(engine.count, "BITS", bits)
+            apart = count_file(
+                prepared, peildatum=peildatum, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "c.parquet"
+            )
+        for result in (folded, apart):
+            assert result.table.equals(direct.table)
+            assert result.reconciliation == direct.reconciliation
+    assert pl.read_parquet(prepared)["aantal"].sum() == 6
