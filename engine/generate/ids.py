@@ -17,7 +17,9 @@ HALF_MASK = np.uint32((1 << HALF) - 1)
 WIDTH = 12  # "K" + 11 digits: 2**36 - 1 = 68_719_476_735
 ROUNDS = 4
 #: Two ASCII digits per number 0-99, as one little-endian uint16 ("07" -> b"07").
-PAIRS = np.array([ord(f"{i:02d}"[0]) | ord(f"{i:02d}"[1]) << 8 for i in range(100)], dtype="<u2")
+PAIRS = np.array([int.from_bytes(f"{i:02d}".encode(), "little") for i in range(100)], dtype="<u2")
+#: Four ASCII digits per number 0-9999, as one little-endian uint32.
+QUADS = np.array([int.from_bytes(f"{i:04d}".encode(), "little") for i in range(10_000)], dtype="<u4")
 
 
 def round_keys(seed: int) -> np.ndarray:
@@ -25,30 +27,42 @@ def round_keys(seed: int) -> np.ndarray:
 
 
 def permute(index: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The Feistel bijection on [0, 2**36) applied to ``index`` (uint64); 32-bit arithmetic."""
+    """The Feistel bijection on [0, 2**36) applied to ``index`` (uint64); 32-bit arithmetic,
+    in place on two scratch arrays."""
     left = (index >> np.uint64(HALF)).astype(np.uint32)
     right = (index & np.uint64(HALF_MASK)).astype(np.uint32)
+    mixed = np.empty_like(right)
+    shifted = np.empty_like(right)
     for key in keys:
-        mixed = right * np.uint32(0x9E3779B1) + key  # wraps modulo 2**32
-        mixed ^= mixed >> np.uint32(13)
+        np.multiply(right, np.uint32(0x9E3779B1), out=mixed)  # wraps modulo 2**32
+        mixed += key
+        np.right_shift(mixed, np.uint32(13), out=shifted)
+        mixed ^= shifted
         mixed *= np.uint32(0x85EBCA6B)
-        mixed ^= mixed >> np.uint32(16)
-        left, right = right, left ^ (mixed & HALF_MASK)
+        np.right_shift(mixed, np.uint32(16), out=shifted)
+        mixed ^= shifted
+        mixed &= HALF_MASK
+        left ^= mixed
+        left, right = right, left
     return (left.astype(np.uint64) << np.uint64(HALF)) | right
 
 
 def client_ids(start: int, n: int, keys: np.ndarray) -> pa.Array:
-    """Ids of rows ``start .. start+n-1`` as an Arrow string array."""
+    """Ids of rows ``start .. start+n-1`` as an Arrow string array.
+
+    Each id is written as one little-endian uint64 (``K``, five digits, two digits) and one
+    uint32 (four digits), the digits looked up four or two at a time."""
     value = permute(np.arange(start, start + n, dtype=np.uint64), keys)
     high = (value // np.uint64(1_000_000)).astype(np.uint32)  # 5 digits
-    low = (value % np.uint64(1_000_000)).astype(np.uint32)  # 6 digits
-    text = np.empty((n, WIDTH // 2), dtype="<u2")
-    text[:, 0] = ord("K") | ((high // 10_000 + ord("0")) << 8).astype("<u2")
-    rest = high % 10_000
-    text[:, 1] = PAIRS[rest // 100]
-    text[:, 2] = PAIRS[rest % 100]
-    text[:, 3] = PAIRS[low // 10_000]
-    text[:, 4] = PAIRS[(low // 100) % 100]
-    text[:, 5] = PAIRS[low % 100]
+    low = (value - high.astype(np.uint64) * np.uint64(1_000_000)).astype(np.uint32)  # 6 digits
+    first = high // np.uint32(10_000)
+    second = low // np.uint32(10_000)
+    head = (first + np.uint32(ord("0"))).astype(np.uint64) << np.uint64(8)
+    head |= np.uint64(ord("K"))
+    head |= QUADS[high - first * np.uint32(10_000)].astype(np.uint64) << np.uint64(16)
+    head |= PAIRS[second].astype(np.uint64) << np.uint64(48)
+    text = np.empty(n, dtype=np.dtype([("head", "<u8"), ("tail", "<u4")]))
+    text["head"] = head
+    text["tail"] = QUADS[low - second * np.uint32(10_000)]
     offsets = np.arange(0, (n + 1) * WIDTH, WIDTH, dtype=np.int32)
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(text))

@@ -55,6 +55,13 @@ OTHER_LISTS = {
     "vaardigheden": (0.75, 0.40, 0.05),
     "competenties": (0.70, 0.40, 0.05),
 }
+#: Per profile (a nee shape, or 7 + shape for ja): which of the three parts are registered,
+#: and the chance that each other list is (ja, nee with some part, nee with none).
+PROFILE_PARTS = np.concatenate([NEE_SHAPES, np.ones_like(NEE_SHAPES)])
+OTHER_LIST_CHANCE = {
+    name: np.array([p[2]] + [p[1]] * (len(NEE_SHAPES) - 1) + [p[0]] * len(NEE_SHAPES), dtype=np.float32)
+    for name, p in OTHER_LISTS.items()
+}
 #: Share of non-counted rows with a profile "ja" (their klantsoort follows the counted rows).
 FILLER_PROFIEL_JA = 0.30
 
@@ -97,8 +104,6 @@ def _chance(rng: np.random.Generator, n: int, p: float | np.ndarray) -> np.ndarr
 UWV_TABLE = lookup_table(list(vocab.UWV_INDICERINGEN.values()))
 GEMEENTE_TABLE = lookup_table(list(vocab.GEMEENTE_INDICERINGEN.values()))
 NEE_SHAPE_TABLE = lookup_table(NEE_SHAPE_WEIGHTS)
-PROFILE_REP_TABLE = lookup_table(PROFILE_REP_WEIGHTS)
-OTHER_REP_TABLE = lookup_table(OTHER_REP_WEIGHTS)
 LENGTH_TABLE = lookup_table(LENGTH_WEIGHTS)
 EXTRA_TAAKSOORT_TABLE = lookup_table(EXTRA_TAAKSOORT_WEIGHTS)
 #: Items of an unregistered list, per representation (null, [], [""], ["  "], [null]).
@@ -134,6 +139,26 @@ def list_codes(column: str) -> ListCodes:
 
 
 @dataclass(frozen=True)
+class ListTables:
+    """What a row of one list column holds, looked up by one index: a registered row's 16-bit
+    number, or an unregistered row's representation number plus 65,536. Built once per column
+    and representation weights, so that a row costs two lookups instead of five."""
+
+    length: np.ndarray  # int8 per index: how many items
+    packed: np.ndarray  # uint32 per index: the item codes, one per byte
+    null: np.ndarray  # bool per representation number: the list is null
+
+
+@cache
+def list_tables(column: str, rep_weights: tuple[float, ...]) -> ListTables:
+    codes = list_codes(column)
+    rep = lookup_table(rep_weights)
+    length = np.concatenate([LENGTH_TABLE + 1, REP_LENGTH[rep]]).astype(np.int8)
+    packed = np.concatenate([codes.packed, codes.unregistered[rep]]).astype("<u4")
+    return ListTables(length, packed, rep == REP_NULL)
+
+
+@dataclass(frozen=True)
 class Context:
     """Everything a chunk needs besides its roles and its random stream."""
 
@@ -149,6 +174,20 @@ class Context:
     @property
     def n_cells(self) -> int:
         return self.population.n_cells
+
+    @cached_property
+    def role_reason(self) -> np.ndarray:
+        """Per role: COUNTED for a cell, else the index of the reason (int8)."""
+        reasons = np.arange(len(REASON_KEYS), dtype=np.int8)
+        return np.concatenate([np.full(self.n_cells, COUNTED, dtype=np.int8), reasons])
+
+    @cached_property
+    def role_who(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per role: gemeente slot (int16), uwv and profiel ja; a cell is slot * 4 + figure.
+        (A reason's values are placeholders: its rows draw their own.)"""
+        roles = np.arange(self.n_cells + len(REASON_KEYS))
+        figure = roles % N_FIGURES
+        return (roles // N_FIGURES).astype(np.int16), figure >= 2, figure % 2 == 0
 
     @cached_property
     def gemeente_cdf(self) -> np.ndarray:
@@ -184,15 +223,11 @@ def build_chunk(take: np.ndarray, start: int, rng: np.random.Generator, ctx: Con
     roles = np.repeat(np.arange(take.size, dtype=np.int16), take)
     rng.shuffle(roles)
     n = roles.size
-    counted = roles < ctx.n_cells
-    reason = np.where(counted, COUNTED, roles - ctx.n_cells).astype(np.int8)
+    reason = np.take(ctx.role_reason, roles)
 
     # Who: gemeente slot, klantsoort and profiel; fixed by the cell for counted rows.
-    slot = (roles // N_FIGURES).astype(np.int16)
-    figure = roles % N_FIGURES
-    uwv = figure >= 2
-    profiel_ja = figure % 2 == 0
-    filler = np.flatnonzero(~counted)
+    slot, uwv, profiel_ja = (np.take(table, roles) for table in ctx.role_who)
+    filler = np.flatnonzero(roles >= ctx.n_cells)
     if filler.size:
         drawn = np.searchsorted(ctx.gemeente_cdf, rng.random(filler.size), side="right")
         slot[filler] = np.minimum(drawn, ctx.n_slots - 1)
@@ -336,44 +371,46 @@ def _profile(profiel_ja: np.ndarray, rng: np.random.Generator) -> dict[str, pa.A
     with blanks only (``[""]``, ``["  "]``, ``[null]``, a taaksoort of spaces).
     """
     n = profiel_ja.size
-    shape = _draw(NEE_SHAPE_TABLE, rng, n)
-    affiniteiten = profiel_ja | NEE_SHAPES[:, 0][shape]
-    beroepssectoren = profiel_ja | NEE_SHAPES[:, 1][shape]
-    taaksoort = profiel_ja | NEE_SHAPES[:, 2][shape]
-    # Kind of profile for the other lists: 0 = ja, 1 = partly filled, 2 = empty.
-    kind = np.where(profiel_ja, 0, np.where(shape > 0, 1, 2))
+    # The profile: a "nee" shape 0-6, or 7 + that shape for "ja" (whose shape does not matter).
+    profile = _draw(NEE_SHAPE_TABLE, rng, n) + np.int8(len(NEE_SHAPES)) * profiel_ja.view(np.int8)
+    affiniteiten, beroepssectoren, taaksoort = (np.take(PROFILE_PARTS[:, i], profile) for i in range(3))
     columns: dict[str, pa.Array] = {}
     for name in LIST_COLUMNS:
-        codes = list_codes(name)
         if name == "affiniteiten":
-            columns[name] = _list_column(affiniteiten, codes, PROFILE_REP_TABLE, rng)
+            columns[name] = _list_column(affiniteiten, name, PROFILE_REP_WEIGHTS, rng)
         elif name == "beroepssectoren":
-            columns[name] = _list_column(beroepssectoren, codes, PROFILE_REP_TABLE, rng)
+            columns[name] = _list_column(beroepssectoren, name, PROFILE_REP_WEIGHTS, rng)
         else:
-            registered = _chance(rng, n, np.asarray(OTHER_LISTS[name], dtype=np.float32)[kind])
-            columns[name] = _list_column(registered, codes, OTHER_REP_TABLE, rng)
+            registered = _chance(rng, n, np.take(OTHER_LIST_CHANCE[name], profile))
+            columns[name] = _list_column(registered, name, OTHER_REP_WEIGHTS, rng)
     columns.update(_taaksoorten(taaksoort, rng))
     return columns
 
 
-def _list_column(registered: np.ndarray, codes: ListCodes, rep_table: np.ndarray, rng: np.random.Generator) -> pa.Array:
+def _list_column(
+    registered: np.ndarray, column: str, rep_weights: tuple[float, ...], rng: np.random.Generator
+) -> pa.Array:
     """A list column: 1-3 distinct values where registered, else one of the unregistered
-    representations (null, [], [""], ["  "], [null]).
+    representations (null, [], [""], ["  "], [null]), drawn with ``rep_weights``.
 
     Each row's up to three codes are one uint32 (one byte per item) looked up from a
     random 16-bit number; the items a row keeps are then cut out of those bytes at once.
     """
     n = registered.size
-    rep = _draw(rep_table, rng, n)
-    length = np.where(registered, np.take(LENGTH_TABLE, _u16(rng, n)) + 1, np.take(REP_LENGTH, rep))
-    packed = np.where(registered, np.take(codes.packed, _u16(rng, n)), np.take(codes.unregistered, rep))
-    packed = packed.astype("<u4", copy=False)  # item i is byte i
+    codes, tables = list_codes(column), list_tables(column, rep_weights)
+    rep, u_length, u_items = _u16(rng, n), _u16(rng, n), _u16(rng, n)
+    unregistered = rep.astype(np.int32) + RESOLUTION
+    # np.where(registered, u, unregistered), as bit operations: three times faster.
+    mask = registered.view(np.int8).astype(np.int32)
+    np.negative(mask, out=mask)
+    length = np.take(tables.length, unregistered ^ ((unregistered ^ u_length) & mask))
+    packed = np.take(tables.packed, unregistered ^ ((unregistered ^ u_items) & mask))  # item i is byte i
     keep = np.take(KEEP, length).view(np.bool_)
     items = np.compress(keep, packed.view(np.int8))
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(length, out=offsets[1:])
     values = _text_column(items, codes.dictionary, items == codes.null_code)
-    null_list = ~registered & (rep == REP_NULL)
+    null_list = ~registered & np.take(tables.null, rep)
     return pa.ListArray.from_arrays(_array(offsets, None), values, mask=_bools(null_list, None))
 
 
@@ -389,12 +426,19 @@ def _taaksoorten(registered_any: np.ndarray, rng: np.random.Generator) -> dict[s
     question = rng.integers(0, k, rows.size, dtype=np.int8)
     step = TAAKSOORT_STEPS[rng.integers(0, TAAKSOORT_STEPS.size, rows.size)]
     extra = _draw(EXTRA_TAAKSOORT_TABLE, rng, rows.size)
+    flat = code.reshape(-1)  # question q of row r is flat[q * n + r]
     for j in range(EXTRA_TAAKSOORT_TABLE.max() + 1):
-        these = extra >= j
-        code[(question[these] + j * step[these]) % k, rows[these]] = rng.integers(
-            0, n_answers, int(these.sum()), dtype=np.int8
-        )
+        if j:  # the clients with a (j+1)-th question: fewer each round
+            more = extra >= j
+            rows, question, step, extra = (np.compress(more, x) for x in (rows, question, step, extra))
+        asked = (question + np.int8(j) * step) % np.int8(k)
+        flat[asked.astype(np.intp) * n + rows] = rng.integers(0, n_answers, rows.size, dtype=np.int8)
     blank = np.flatnonzero(~registered_any & _chance(rng, n, BLANK_TAAKSOORT))
     code[rng.integers(0, k, blank.size), blank] = n_answers + (_u16(rng, blank.size) & 1).astype(np.int8)
     dictionary = _dictionary(vocab.TAAKSOORT_DICTIONARY)
-    return {name: _text_column(code[j], dictionary, code[j] < 0) for j, name in enumerate(TAAKSOORT_COLUMNS)}
+    valid = np.packbits(code >= 0, axis=1, bitorder="little")  # one validity bitmap per question
+    columns: dict[str, pa.Array] = {}
+    for j, name in enumerate(TAAKSOORT_COLUMNS):
+        indices = pa.Array.from_buffers(pa.int8(), n, [pa.py_buffer(valid[j]), pa.py_buffer(code[j])], null_count=-1)
+        columns[name] = pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)
+    return columns
