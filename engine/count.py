@@ -18,7 +18,7 @@ from engine.contract import ALL_CHECKS, check_by_reden
 from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import nl_int, publication_table
-from engine.packed import AANTAL, BITS, DERIVED_COLUMNS, SLEUTEL, check_prepared, on_null_bits
+from engine.packed import AANTAL, BITS, DERIVED_COLUMNS, SLEUTEL, Layout, check_prepared, field_dtype, on_null_bits
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, UITGESLOTEN, Plan, classify, outcome
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
@@ -156,6 +156,40 @@ def _per_group_if_possible(sql: str, per_group_columns: set[str]) -> str:
     return rewritten if not _reads(rewritten) - per_group_columns else sql
 
 
+def _canonical(
+    layout: Layout, indeling: Indeling, fields: list[str], decisions: list[str], peildatum: date | None
+) -> pl.Expr:
+    """``sleutel`` with only ``fields`` kept, and each field that the decisions read on its
+    own reduced to one canonical code per class of values they cannot tell apart.
+
+    Status, say, is read only by ``status = 'ingeschreven'``: every other status decides
+    alike, so all of them group as the first one. The classes come from evaluating each
+    decision on the field's few values (no record is read); a field read together with
+    another field in one decision is kept whole, and so are gemeente and the verdict.
+    Fewer distinct keys make the group-by and the per-group decisions cheaper.
+    """
+    reads = [(_reads(sql) - {"peildatum"}, sql) for sql in decisions]
+    key = pl.col(SLEUTEL) & pl.lit(layout.mask(fields), dtype=pl.UInt64)
+    for name in fields:
+        texts = [sql for columns, sql in reads if name in columns]
+        if name in ("gemeente", "afgewezen") or any(columns != {name} for columns, _ in reads if name in columns):
+            continue
+        field = layout.field(name)
+        values = pl.DataFrame({name: pl.Series([None, *field.values], dtype=field_dtype(name, indeling))})
+        verdicts = values.select(
+            pl.lit(peildatum, dtype=pl.Date).alias("peildatum"),
+            *(pl.sql_expr(t).alias(f"d{i}") for i, t in enumerate(texts)),
+        ).drop("peildatum")
+        first: dict[tuple[object, ...], int] = {}
+        canonical = [first.setdefault(row, code) for code, row in enumerate(verdicts.iter_rows())]
+        if canonical == list(range(len(canonical))):
+            continue  # every value decides differently: nothing to merge
+        step = pl.lit(1 << field.offset, dtype=pl.UInt64)
+        merged = pl.lit(pl.Series(canonical, dtype=pl.UInt64)).gather(field.code(pl.col(SLEUTEL))) * step
+        key = key - field.code(pl.col(SLEUTEL)) * step + merged
+    return key
+
+
 def packed_groups(plan: Plan) -> pl.LazyFrame:
     """:func:`count_groups` for a prepared file: group on the packed ``sleutel`` first.
 
@@ -192,11 +226,16 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
         frame = frame.with_columns(*layout.decode(names, indeling), pl.lit(peildatum, dtype=pl.Date).alias("peildatum"))
         return frame.with_columns(indeling.amr_of(pl.col("gemeente")).alias("amr")) if "gemeente" in names else frame
 
+    # Decisions per group read a field through these texts (profiel is the AND of its onderdelen).
+    decisions = [*per_group.values(), ruleset.klantsoort.sql(), *(o.sql for o in ruleset.profiel.onderdeel)]
     masked = pl.col(SLEUTEL) & pl.lit(layout.mask(group_fields), dtype=pl.UInt64)
     verdicts = {rid: pl.sql_expr(sql) for rid, sql in per_row.items()}
     if not verdicts:  # nothing read outside sleutel: one row per distinct sleutel carries the rows
+        # Merging codes costs a few operations per row read: it pays on these few rows
+        # (100M prepared rows: 1.3 -> 0.7 CPU-s), not on every row (5.0 -> 6.5 CPU-s).
+        canonical = _canonical(layout, indeling, group_fields, decisions, peildatum)
         n = pl.col(AANTAL).sum().cast(pl.get_index_type()).alias("n")
-        grouped = plan.source.frame.filter(pl.col(AANTAL) > 0).group_by(masked.alias(SLEUTEL)).agg(n)
+        grouped = plan.source.frame.filter(pl.col(AANTAL) > 0).group_by(canonical.alias(SLEUTEL)).agg(n)
         unpacked: list[pl.Expr] = []
     elif layout.bits + len(verdicts) <= BITS:  # the verdicts ride along as spare bits of the key
         rows = with_derived(plan.source.frame, row_fields)

@@ -75,7 +75,8 @@ ROW_COLUMNS = ("client_id", "indicering_begin", "indicering_einde")
 DERIVED_COLUMNS = ("amr", "peildatum")
 
 
-def _dtype(name: str, indeling: Indeling) -> pl.DataType:
+def field_dtype(name: str, indeling: Indeling) -> pl.DataType:
+    """The type of a packed field's values, as in the normalised record."""
     if name in NULL_BITS.values():
         return pl.Boolean()
     if name == "gemeente":
@@ -207,7 +208,7 @@ class Layout:
 
     def decode(self, names: Iterable[str], indeling: Indeling, key: pl.Expr | None = None) -> list[pl.Expr]:
         key = pl.col(SLEUTEL) if key is None else key
-        return [self.field(n).decode(key, _dtype(n, indeling)) for n in names]
+        return [self.field(n).decode(key, field_dtype(n, indeling)) for n in names]
 
     def check_gemeenten(self, indeling: Indeling, path: object) -> None:
         if self.field("gemeente").values != tuple(indeling.gemeenten):

@@ -151,3 +151,22 @@ def test_every_way_of_grouping_a_prepared_file_counts_alike(
             assert result.table.equals(direct.table)
             assert result.reconciliation == direct.reconciliation
     assert pl.read_parquet(prepared)["aantal"].sum() == 6
+
+
+def test_values_merge_only_when_every_decision_agrees(tmp_path: Path) -> None:
+    """Two rules read status alone: 'uitgeschreven' and 'ingeschreven' agree on the first
+    (neither is 'geschorst') but not on the second, so they must not group together."""
+    from engine.paths import rules_dir
+
+    records = [client("a"), client("b", status="uitgeschreven"), client("c", status="geschorst")]
+    raw = write_parquet(records, tmp_path / "raw.parquet")
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared)
+    rules = tmp_path / "met-geschorst.toml"
+    extra = '\n[[regel]]\nid = "niet_geschorst"\nlabel = "Niet geschorst."\nbron = "test"\n'
+    extra += "sql = \"status <> 'geschorst'\"\n"
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    rules.write_text(text.replace("\n[[regel]]", extra + "\n[[regel]]", 1), encoding="utf-8")
+    for path in (raw, prepared):
+        rec = count_file(path, rules=str(rules)).reconciliation
+        assert (rec.counted, rec.excluded["niet_geschorst"], rec.excluded["ingeschreven"]) == (1, 1, 1)
