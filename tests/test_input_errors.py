@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.count import OnInvalid, count_file
 from engine.errors import InvalidRowsError
-from tests.factory import client, frame, write_parquet
+from tests.factory import SCHEMA, client, frame, write_parquet
 
 runner = CliRunner()
 
@@ -126,6 +126,44 @@ ROW_ERRORS = [
 def test_invalid_rows(records, fragments, tmp_path: Path) -> None:
     path = write_parquet(records, tmp_path / "x.parquet")
     assert_clean_error(run("count", path), *fragments)
+
+
+DUPLICATE_IDS = ["a", "b", "a", None, "c", None, "", "", "dd", "e", "dd", "dd", "f", "ab"]
+
+
+def _duplicate_flags(ids: list[str | None], schema: dict[str, pl.DataType] | None = None) -> list[bool]:
+    from engine.contract import DUPLICATE_FLAG, normalise
+    from engine.indeling import default_indeling
+
+    data = frame([client(i) for i in ids], schema).lazy()
+    normalised = normalise(data, data.collect_schema(), default_indeling(), None)
+    return normalised.select(pl.col(DUPLICATE_FLAG).fill_null(False)).collect().to_series().to_list()
+
+
+#: Every occurrence of an id that occurs twice or more; never a null id.
+EXPECTED_DUPLICATES = [i in ("a", "", "dd") for i in DUPLICATE_IDS]
+
+
+@pytest.mark.parametrize(
+    "weak_hash",
+    [
+        pytest.param(lambda ids: ids.hash(1) % 1, id="every id collides"),
+        pytest.param(lambda ids: ids.str.len_bytes().cast(pl.UInt64), id="ids of equal length collide"),
+    ],
+)
+def test_duplicate_check_is_exact_under_hash_collisions(weak_hash, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hash only narrows the duplicate check: a collision never marks a unique id."""
+    import engine.contract
+
+    assert _duplicate_flags(DUPLICATE_IDS) == EXPECTED_DUPLICATES
+    monkeypatch.setattr(engine.contract, "_id_hash", weak_hash)
+    assert _duplicate_flags(DUPLICATE_IDS) == EXPECTED_DUPLICATES
+
+
+def test_duplicate_check_on_integer_ids() -> None:
+    ids = [1, 2, 1, None, 3]
+    schema = {**SCHEMA, "client_id": pl.Int64()}
+    assert _duplicate_flags(ids, schema) == [True, False, True, False, False]
 
 
 def test_einde_before_begin(tmp_path: Path) -> None:
