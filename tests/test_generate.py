@@ -458,6 +458,7 @@ def _edge_table(rows: int, seed: int) -> pa.Table:
         {
             "id": pa.array([f"K{i:011d}" for i in range(rows)]),
             "text": pa.array([None if i % 7 == 3 else "x" * (i % 5) for i in range(rows)]),
+            "code": pa.array([None if i % 11 < 9 else f"C{i % 10}" for i in range(rows)]),
             "small": pa.DictionaryArray.from_arrays(pa.array(index, mask=null), words),
             "wide": pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int16), mask=np.ones(rows, bool)), words),
             "day": pa.array(days, mask=null).view(pa.date32()),
@@ -469,6 +470,7 @@ def _edge_table(rows: int, seed: int) -> pa.Table:
             [
                 ("id", pa.string()),
                 ("text", pa.string()),
+                ("code", pa.string()),
                 ("small", text8),
                 ("wide", text16),
                 ("day", pa.date32()),
@@ -508,9 +510,10 @@ def test_parquet_writer_reads_back_like_pyarrows_own(tmp_path: Path, sizes: tupl
     metadata = pq.ParquetFile(ours).metadata
     assert metadata.num_row_groups == len(tables)
     last = metadata.row_group(len(tables) - 1)
-    small = last.column(2).statistics
+    small = last.column(3).statistics
     assert small.has_min_max and small.null_count == pc.sum(tables[-1]["small"].is_null()).as_py()
-    assert not last.column(3).statistics.has_min_max  # all null
+    assert not last.column(4).statistics.has_min_max  # all null
+    assert "DELTA_LENGTH_BYTE_ARRAY" in last.column(0).encodings  # fixed-length strings
     assert last.column(0).statistics is None
 
 

@@ -20,9 +20,12 @@ from engine.generate.parquet import ParquetWriter
 # * one row group per chunk (524,288 rows): large enough for efficient column reads and
 #   small metadata even at 100M rows (~190 row groups), small enough that both cores scan
 #   row groups in parallel and that a reader's memory stays bounded;
-# * dictionary encoding for every string column but client_id (all distinct) and for the
-#   dates: pages hold small integer codes that decode fast. The Arrow dictionaries the
-#   generator builds become the dictionary pages as they are, without hashing any string;
+# * dictionary encoding for every string column but client_id and for the dates: pages hold
+#   small integer codes that decode fast. The Arrow dictionaries the generator builds become
+#   the dictionary pages as they are, without hashing any string;
+# * client_id (all distinct, all 12 bytes) as DELTA_LENGTH_BYTE_ARRAY: the lengths take a few
+#   bytes per page and the ids are the Arrow buffer as it is; 7% smaller than PLAIN, and
+#   polars reads it as fast (measured on 4M ids: 0.161 s against 0.171 s);
 # * zstd level 1: measured on 5M rows, 83 MB against 113 MB (snappy) and 119 MB (lz4),
 #   for 5% more write time and no slower scans (count_file and read_parquet alike);
 # * min / max / null-count statistics only on the scalar columns a filter could prune on
