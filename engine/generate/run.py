@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from engine.generate.ids import round_keys
 from engine.generate.mix import REASONS, parse_mix
 from engine.generate.population import Population, chunk_roles, plan_population, reference_cells
 from engine.generate.records import Context, build_chunk
-from engine.generate.sink import open_sink, output_format
+from engine.generate.sink import Encoded, open_sink, output_format
 from engine.indeling import Indeling, default_indeling
 from engine.layout import nl_int
 
@@ -26,6 +27,8 @@ from engine.layout import nl_int
 #: write ~7% faster than 2**20 (a chunk's columns stay in cache), 2**21 is slower still.
 #: Part of the seed's meaning: the same seed and chunk size give the same file.
 CHUNK_ROWS = 1 << 19
+#: Threads that build and encode chunks; as many chunks are in memory at once, plus one.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 #: The uncalibrated population follows the geography and cell shares of this reference.
 WEIGHTS_REFERENCE = "2025q2"
 
@@ -144,27 +147,46 @@ def _write(
     plan_rng: np.random.Generator,
     progress: Progress | None,
 ) -> None:
-    """Build chunk k+1 while chunk k is being written (numpy and the writers release the GIL),
-    into a temporary file that replaces ``out`` only when complete."""
+    """Build and encode chunks on :data:`WORKERS` threads (numpy, zstd and pyarrow release the
+    GIL, so every core works) and append them in order to a temporary file that replaces
+    ``out`` only when complete. A chunk depends only on its roles, its first row number and
+    its own random stream, so the file is the same whichever thread builds what."""
     partial = out.with_name(f".{out.name}.part")
     total = population.rows
     sink = open_sink(partial, output_format(out), ctx.schema())
+
+    def make(take: np.ndarray, start: int, number: int) -> Encoded:
+        return sink.encode(build_chunk(take, start, np.random.default_rng([seed, 1, number]), ctx))
+
     if progress:
         progress(0, total)
+    pending: deque[tuple[int, Future[Encoded]]] = deque()
+    written = 0
+
+    def append_next() -> None:
+        nonlocal written
+        rows, encoded = pending.popleft()
+        sink.append(encoded.result())
+        written += rows
+        if progress and written < total:
+            progress(written, total)
+
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending: Future[None] | None = None
-            start = 0
-            for number, take in enumerate(chunk_roles(population, chunk_rows, plan_rng)):
-                table = build_chunk(take, start, np.random.default_rng([seed, 1, number]), ctx)
-                if pending is not None:
-                    pending.result()
-                    if progress:
-                        progress(start, total)  # every row before this chunk is written
-                pending = pool.submit(sink.write, table)
-                start += table.num_rows
-            if pending is not None:
-                pending.result()
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            try:
+                start = 0
+                for number, take in enumerate(chunk_roles(population, chunk_rows, plan_rng)):
+                    rows = int(take.sum())
+                    pending.append((rows, pool.submit(make, take, start, number)))
+                    start += rows
+                    while len(pending) > WORKERS:  # every worker busy, one chunk queued
+                        append_next()
+                while pending:
+                    append_next()
+            except BaseException:
+                for _, future in pending:
+                    future.cancel()
+                raise
         sink.close()
         os.replace(partial, out)
     except BaseException:

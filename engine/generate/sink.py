@@ -5,6 +5,7 @@ Each chunk is written as soon as it is built, so memory does not grow with the f
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -12,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 from engine.contract import CSV_LIST_SEPARATOR, LIST_COLUMNS, TAAKSOORT_COLUMNS
-from engine.generate.parquet import ParquetWriter
+from engine.generate.parquet import ParquetWriter, RowGroup
 
 # Parquet, written by engine.generate.parquet (numpy encodes, zstd compresses) rather than by
 # pyarrow's writer, which spent ~0.6 s per 1M rows mostly deriving levels value by value.
@@ -38,9 +39,16 @@ COMPRESSION_LEVEL = 1
 
 
 class Sink(Protocol):
-    def write(self, table: pa.Table) -> None: ...
+    """Chunks are encoded (in any thread, in any order) and then appended in order."""
+
+    def encode(self, table: pa.Table) -> Encoded: ...
+
+    def append(self, encoded: Encoded) -> None: ...
 
     def close(self) -> None: ...
+
+
+Encoded = RowGroup | bytes
 
 
 class ParquetSink:
@@ -48,8 +56,12 @@ class ParquetSink:
         self._handle: BinaryIO = path.open("wb")
         self._writer = ParquetWriter(self._handle, schema, compression_level=COMPRESSION_LEVEL, statistics=STATISTICS)
 
-    def write(self, table: pa.Table) -> None:
-        self._writer.write(table)
+    def encode(self, table: pa.Table) -> Encoded:
+        return self._writer.encode(table)
+
+    def append(self, encoded: Encoded) -> None:
+        assert isinstance(encoded, RowGroup)
+        self._writer.append(encoded)
 
     def close(self) -> None:
         try:
@@ -60,27 +72,34 @@ class ParquetSink:
 
 class CsvSink:
     """CSV as the contract reads it: a list is one ``;``-separated string, dates ISO,
-    booleans ``true``/``false``, null an empty field."""
+    booleans ``true``/``false``, null an empty field. The header is written first, so a file
+    without rows still has the contract's columns."""
 
     def __init__(self, path: Path, schema: pa.Schema) -> None:
         self._handle: BinaryIO = path.open("wb")
-        self._schema = schema
-        self._header = True
+        self._handle.write(_csv(schema.empty_table(), header=True))
 
-    def write(self, table: pa.Table) -> None:
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        frame = frame.with_columns(
-            *(pl.col(c).cast(pl.List(pl.String)).list.join(CSV_LIST_SEPARATOR) for c in LIST_COLUMNS),
-            *(pl.col(c).cast(pl.String) for c in TAAKSOORT_COLUMNS),
-        )
-        frame.write_csv(self._handle, include_header=self._header)
-        self._header = False
+    def encode(self, table: pa.Table) -> Encoded:
+        return _csv(table, header=False)
+
+    def append(self, encoded: Encoded) -> None:
+        assert isinstance(encoded, bytes)
+        self._handle.write(encoded)
 
     def close(self) -> None:
-        if self._header:  # no rows at all: still a header, so the file has the contract's columns
-            self.write(self._schema.empty_table())
         self._handle.close()
+
+
+def _csv(table: pa.Table, *, header: bool) -> bytes:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(
+        *(pl.col(c).cast(pl.List(pl.String)).list.join(CSV_LIST_SEPARATOR) for c in LIST_COLUMNS),
+        *(pl.col(c).cast(pl.String) for c in TAAKSOORT_COLUMNS),
+    )
+    buffer = io.BytesIO()
+    frame.write_csv(buffer, include_header=header)
+    return buffer.getvalue()
 
 
 def output_format(out: Path) -> str:
