@@ -450,9 +450,9 @@ def _taaksoorten(registered_any: np.ndarray, rng: np.random.Generator) -> dict[s
     blank = np.flatnonzero(~registered_any & _chance(rng, n, BLANK_TAAKSOORT))
     code[rng.integers(0, k, blank.size), blank] = n_answers + (_u16(rng, blank.size) & 1).astype(np.int8)
     dictionary = _dictionary(vocab.TAAKSOORT_DICTIONARY)
-    valid = np.packbits(code >= 0, axis=1, bitorder="little")  # one validity bitmap per question
     columns: dict[str, pa.Array] = {}
     for j, name in enumerate(TAAKSOORT_COLUMNS):
-        indices = pa.Array.from_buffers(pa.int8(), n, [pa.py_buffer(valid[j]), pa.py_buffer(code[j])], null_count=-1)
+        valid = np.packbits(code[j] >= 0, bitorder="little")
+        indices = pa.Array.from_buffers(pa.int8(), n, [pa.py_buffer(valid), pa.py_buffer(code[j])], null_count=-1)
         columns[name] = pa.DictionaryArray.from_arrays(indices, dictionary, safe=False)
     return columns
