@@ -161,9 +161,28 @@ def fold(text: pl.Expr) -> pl.Expr:
     return text.str.strip_chars().str.to_lowercase()
 
 
+#: Status and indicering values in the form the rules compare them (trimmed, case-folded):
+#: a value given exactly so needs no folding (see :func:`folded`). Any list is exact; these
+#: are the values named in the input contract (README).
+FOLDED_VALUES = (
+    *("ingeschreven", "uitgeschreven"),
+    *("ww", "wia", "wao", "waz", "wajong", "zw", "tw", "iow"),
+    *("bijstand", "nug", "ioaw", "ioaz", "bbz"),
+)
+
+
 def folded(column: str, dtype: pl.DataType) -> pl.Expr:
-    """Trimmed and case-folded, the form in which status and indicering are compared."""
-    return per_distinct(_text(column, dtype), fold, pl.String())
+    """Trimmed and case-folded, the form in which status and indicering are compared.
+
+    A value already in :data:`FOLDED_VALUES` is kept as it is (one cheap look-up); every
+    other value is folded, row by row. Against folding per distinct value in a Python batch
+    function (:func:`per_distinct`), a raw count of 10M generated rows took 6.3 -> 5.5 s and
+    9.3 -> 8.4 s (medians of 4 and 6, on a shared machine); folding every row, as a messy
+    file would need, measured about the same as the batch function (6.3 -> 6.0 s).
+    """
+    text = _text(column, dtype)
+    as_is = text.is_in(FOLDED_VALUES)
+    return pl.when(as_is).then(text).otherwise(fold(pl.when(as_is).then(pl.lit("")).otherwise(text)))
 
 
 def as_date(column: str, dtype: pl.DataType) -> pl.Expr:

@@ -166,6 +166,17 @@ def test_duplicate_check_on_integer_ids() -> None:
     assert _duplicate_flags(ids, schema) == [True, False, True, False, False]
 
 
+def test_folding_takes_known_values_as_they_are_and_folds_the_rest() -> None:
+    """status and indicering: the fast path for values already folded gives what folding gives."""
+    from engine.contract import FOLDED_VALUES, fold, folded
+
+    values = [*FOLDED_VALUES, " Ingeschreven", "WW", "ww ", "\tBBZ", None, "", "  ", "onbekend", "İ", "ẞ"]
+    data = pl.DataFrame({"status": values})
+    assert data.select(folded("status", pl.String())).equals(data.select(fold(pl.col("status"))))
+    categorical = data.with_columns(pl.col("status").cast(pl.Categorical))
+    assert categorical.select(folded("status", pl.Categorical())).equals(data.select(fold(pl.col("status"))))
+
+
 def test_einde_before_begin(tmp_path: Path) -> None:
     from datetime import date
 
