@@ -8,6 +8,7 @@ counts into exactly a reference table (calibrated) or into a plausible one. Modu
 * :mod:`~engine.generate.records`    one chunk of records, column by column;
 * :mod:`~engine.generate.vocab`      vocabularies and messy spellings;
 * :mod:`~engine.generate.ids`        unique pseudonymous client ids;
+* :mod:`~engine.generate.parquet`    a Parquet encoder for these chunks (numpy, zstd);
 * :mod:`~engine.generate.sink`       Parquet/CSV writing; :mod:`~engine.generate.run` the driver.
 """
 
