@@ -140,21 +140,44 @@ def _text(column: str, dtype: pl.DataType) -> pl.Expr:
     return raw if dtype == pl.String else raw.cast(pl.String)
 
 
-def per_distinct(values: pl.Expr, transform: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType) -> pl.Expr:
+def per_distinct(
+    values: pl.Expr, transform: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType, as_is: pl.Enum | None = None
+) -> pl.Expr:
     """Apply ``transform`` to each distinct value of a batch instead of to every row.
 
-    Gemeente, status and indicering take a few hundred distinct values over millions of
-    rows; normalising those once per streamed batch and mapping back is 4-5x faster than
-    normalising every row (measured on 5M generated rows). Vectorised per batch: no
-    Python loop over records.
+    Gemeente takes a few hundred distinct values over millions of rows; normalising those
+    once per streamed batch and mapping back is 4-5x faster than normalising every row
+    (measured on 5M generated rows). Vectorised per batch: no Python loop over records.
+
+    ``as_is``: an Enum whose categories ``transform`` maps to themselves. A value spelled
+    exactly as one of them is cast (one look-up, no hashing of the batch's distinct values)
+    and only the other values are transformed; a batch with none left is done right there.
+    For gemeente, a raw count of 10M generated rows took 6.1 -> 5.7 s (medians of 6); on a
+    messy file (60% canonical spellings) no slower.
     """
 
     def apply(batch: pl.Series) -> pl.Series:
+        if as_is is not None:
+            direct = batch.cast(as_is, strict=False).cast(dtype)
+            rest = direct.is_null() & batch.is_not_null()
+            if not rest.any():
+                return direct
+            distinct = batch.filter(rest).unique()
+            mapped = pl.select(transform(pl.lit(distinct))).to_series()
+            return direct.zip_with(~rest, batch.replace_strict(distinct, mapped, default=None, return_dtype=dtype))
         distinct = batch.unique()
         mapped = pl.select(transform(pl.lit(distinct))).to_series()
         return batch.replace_strict(distinct, mapped, return_dtype=dtype)
 
     return values.map_batches(apply, return_dtype=dtype, is_elementwise=True)
+
+
+def _canonical_as_is(indeling: Indeling) -> pl.Enum | None:
+    """The gemeente Enum when matching maps every canonical name to itself (it does, unless an
+    indeling were built that breaks it: then no value is taken as it is)."""
+    names = pl.Series(indeling.gemeenten, dtype=pl.String)
+    matched = pl.select(indeling.match(pl.lit(names))).to_series().cast(pl.String)
+    return indeling.gemeente_dtype if matched.equals(names, check_names=False) else None
 
 
 def fold(text: pl.Expr) -> pl.Expr:
@@ -392,7 +415,9 @@ def normalise(raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatu
     gemeente_text = _text("gemeente", schema["gemeente"])
     frame = frame.with_columns(
         _text(CLIENT_ID, schema[CLIENT_ID]).alias(CLIENT_ID),
-        per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype).alias("gemeente"),
+        per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)).alias(
+            "gemeente"
+        ),
         folded("status", schema["status"]).alias("status"),
         folded("indicering", schema["indicering"]).alias("indicering"),
         *(as_date(c, schema[c]).alias(c) for c in DATE_COLUMNS),

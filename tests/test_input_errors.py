@@ -177,6 +177,23 @@ def test_folding_takes_known_values_as_they_are_and_folds_the_rest() -> None:
     assert categorical.select(folded("status", pl.Categorical())).equals(data.select(fold(pl.col("status"))))
 
 
+def test_gemeente_spelled_canonically_is_taken_as_it_is_and_the_rest_is_matched() -> None:
+    """The fast path for canonical names gives what matching every row gives."""
+    from engine.contract import _canonical_as_is, per_distinct
+    from engine.indeling import default_indeling
+
+    indeling = default_indeling()
+    as_is = _canonical_as_is(indeling)
+    assert as_is is not None  # the default indeling maps every canonical name to itself
+    names = [*indeling.gemeenten, "s Gravenhage", "'S-GRAVENHAGE", "Den Haag", "Bergen", "Bergen NH", "Atlantis"]
+    data = pl.DataFrame({"gemeente": [*names, None, "", "  ", "Assen ", "assen"]})
+    fast = data.select(per_distinct(pl.col("gemeente"), indeling.match, indeling.gemeente_dtype, as_is))
+    assert fast.equals(data.select(indeling.match(pl.col("gemeente"))))
+    only_canonical = pl.DataFrame({"gemeente": indeling.gemeenten})
+    fast = only_canonical.select(per_distinct(pl.col("gemeente"), indeling.match, indeling.gemeente_dtype, as_is))
+    assert fast.to_series().cast(pl.String).to_list() == indeling.gemeenten
+
+
 def test_einde_before_begin(tmp_path: Path) -> None:
     from datetime import date
 
