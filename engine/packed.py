@@ -33,7 +33,9 @@ import polars as pl
 from engine.contract import (
     ALL_CHECKS,
     BOOL_COLUMNS,
+    CLIENT_ID,
     CONTRACT_VERSION,
+    DATE_COLUMNS,
     LIST_COLUMNS,
     RAW_PREFIX,
     TAAKSOORT_COLUMNS,
@@ -55,6 +57,9 @@ LAYOUT_KEY = "transparantie.layout"
 FORMAT_VERSION = "2"
 BITS = 64
 
+#: A rule that tests a date column only for null can run on these bits instead of the
+#: dates: ``indicering_begin IS NULL`` is exactly ``indicering_begin__null``.
+NULL_BITS = {c: c + "__null" for c in DATE_COLUMNS}
 #: The normalised-record columns that travel inside ``sleutel``, in bit order.
 PACKED_COLUMNS = (
     "gemeente",
@@ -64,13 +69,10 @@ PACKED_COLUMNS = (
     *BOOL_COLUMNS,
     *LIST_COLUMNS,
     "taaksoorten",
-    *(c + "__null" for c in ("indicering_begin", "indicering_einde")),
+    *NULL_BITS.values(),
 )
-#: A rule that tests a date column only for null can run on these bits instead of the
-#: dates: ``indicering_begin IS NULL`` is exactly ``indicering_begin__null``.
-NULL_BITS = {c: c + "__null" for c in ("indicering_begin", "indicering_einde")}
 #: The normalised-record columns a prepared file keeps as columns of their own.
-ROW_COLUMNS = ("client_id", "indicering_begin", "indicering_einde")
+ROW_COLUMNS = (CLIENT_ID, *DATE_COLUMNS)
 #: Derived when decoding, never stored.
 DERIVED_COLUMNS = ("amr", "peildatum")
 
@@ -126,7 +128,8 @@ class Layout:
 
     @property
     def bits(self) -> int:
-        return sum(f.width for f in self.fields)
+        """How many low bits of ``sleutel`` the fields take (the ones above are spare)."""
+        return max((f.offset + f.width for f in self.fields), default=0)
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -222,7 +225,15 @@ def read_layout(path: object) -> Layout:
     meta = pl.read_parquet_metadata(path)  # type: ignore[arg-type]
     if LAYOUT_KEY not in meta:
         raise UsageError(f"{path} has no packed-row layout; run `transparantie prepare` again on the original file")
-    return Layout.from_json(meta[LAYOUT_KEY])
+    try:
+        layout = Layout.from_json(meta[LAYOUT_KEY])
+        layout.field("gemeente"), layout.field("afgewezen")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{path}: the packed-row layout in its metadata is damaged ({type(exc).__name__}: {exc}); "
+            "run `transparantie prepare` again on the original file"
+        ) from None
+    return layout
 
 
 def check_prepared(source: Source, ruleset: RuleSet, indeling: Indeling) -> Layout:

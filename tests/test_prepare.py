@@ -170,3 +170,16 @@ def test_values_merge_only_when_every_decision_agrees(tmp_path: Path) -> None:
     for path in (raw, prepared):
         rec = count_file(path, rules=str(rules)).reconciliation
         assert (rec.counted, rec.excluded["niet_geschorst"], rec.excluded["ingeschreven"]) == (1, 1, 1)
+
+
+def test_a_damaged_layout_is_a_clear_error(raw: Path, tmp_path: Path) -> None:
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    meta = pl.read_parquet_metadata(prepared)
+    for layout in ("{not json", '[{"naam": "status"}]', "[]"):
+        damaged = tmp_path / "damaged.parquet"
+        pl.read_parquet(prepared).write_parquet(damaged, metadata=meta | {LAYOUT_KEY: layout})
+        result = runner.invoke(app, ["count", str(damaged)])
+        assert result.exit_code == 2, result.output
+        assert "packed-row layout in its metadata is damaged" in result.stderr
+        assert "Traceback" not in result.output
