@@ -380,8 +380,10 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     1. every id is hashed to 64 bits and the hashes are sorted (8 bytes a row); a hash equal
        to its predecessor is a *candidate*. Equal ids have equal hashes, so every duplicated
        id's hash is a candidate; a collision of two different ids adds a candidate, nothing more.
-    2. a second read keeps only the rows whose hash is a candidate (a handful) and counts
-       them per id itself: an id is a duplicate when it occurs more than once, exactly.
+    2. a second read keeps only the rows whose hash is a candidate and counts them per id
+       itself: an id is a duplicate when it occurs more than once, exactly. With few
+       duplicates these rows are a handful; in a file full of duplicates this step holds
+       them all, as the old group-by on every id did.
 
     Null ids never match in the join. Measured alone on 30M generated rows (medians of 3):
     2.2 s, 2.9 CPU-s, 0.7 GB peak, against 9.1 s, 10.8 CPU-s, 2.5 GB for the group-by on
