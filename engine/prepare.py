@@ -13,7 +13,7 @@ against the original number of records read. Its provenance (contract and format
 engine version, hashes of the indeling and the rule files) and the packed layout are in
 the Parquet key-value metadata.
 
-The duplicate-``client_id`` check needs every id in memory at once (engine.contract); the
+The duplicate-``client_id`` check sorts a 64-bit hash of every id (engine.contract); the
 sort by ``sleutel`` holds the compact columns of every row. ``prepare`` pays both once
 (README, Performance, has the peak memory at 100M rows); counting a prepared file does not.
 """
