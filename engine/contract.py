@@ -26,6 +26,8 @@ and ``waarde`` (the offending raw value, as text).
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -184,27 +186,35 @@ def fold(text: pl.Expr) -> pl.Expr:
     return text.str.strip_chars().str.to_lowercase()
 
 
-#: Status and indicering values in the form the rules compare them (trimmed, case-folded):
-#: a value given exactly so needs no folding (see :func:`folded`). Any list is exact; these
-#: are the values named in the input contract (README).
-FOLDED_VALUES = (
-    *("ingeschreven", "uitgeschreven"),
-    *("ww", "wia", "wao", "waz", "wajong", "zw", "tw", "iow"),
-    *("bijstand", "nug", "ioaw", "ioaz", "bbz"),
-)
+@functools.cache
+def folded_values() -> tuple[str, ...]:
+    """Status and indicering values in the form the rules compare them (trimmed, case-folded),
+    as the shipped rule sets name them: their klantsoort mappings and the string literals of
+    their conditions. A value given exactly so needs no folding (see :func:`folded`). Any
+    list is exact; only plain lower-case ASCII is taken, so Python's and Polars' case
+    folding cannot differ on it."""
+    from engine.rules import available  # the rules build on this module's vocabulary
+
+    names: set[str] = set()
+    for ruleset in available():
+        names |= {*ruleset.klantsoort.uwv, *ruleset.klantsoort.gemeente}
+        texts = [r.sql for r in ruleset.regel] + [r.sql_peildatum or "" for r in ruleset.regel]
+        texts += [s.sql for s in ruleset.signaal] + [o.sql for o in ruleset.profiel.onderdeel]
+        names |= {m.replace("''", "'") for t in texts for m in re.findall(r"'((?:[^']|'')*)'", t)}
+    return tuple(sorted(v for v in names if v.isascii() and v == v.strip().lower() and v))
 
 
 def folded(column: str, dtype: pl.DataType) -> pl.Expr:
     """Trimmed and case-folded, the form in which status and indicering are compared.
 
-    A value already in :data:`FOLDED_VALUES` is kept as it is (one cheap look-up); every
+    A value already in :func:`folded_values` is kept as it is (one cheap look-up); every
     other value is folded, row by row. Against folding per distinct value in a Python batch
     function (:func:`per_distinct`), a raw count of 10M generated rows took 6.3 -> 5.5 s and
     9.3 -> 8.4 s (medians of 4 and 6, on a shared machine); folding every row, as a messy
     file would need, measured about the same as the batch function (6.3 -> 6.0 s).
     """
     text = _text(column, dtype)
-    as_is = text.is_in(FOLDED_VALUES)
+    as_is = text.is_in(folded_values())
     return pl.when(as_is).then(text).otherwise(fold(pl.when(as_is).then(pl.lit("")).otherwise(text)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -183,3 +184,36 @@ def test_a_damaged_layout_is_a_clear_error(raw: Path, tmp_path: Path) -> None:
         assert result.exit_code == 2, result.output
         assert "packed-row layout in its metadata is damaged" in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_refuses_a_prepared_file_of_another_format_or_indeling(raw: Path, tmp_path: Path) -> None:
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    meta = pl.read_parquet_metadata(prepared)
+    old = json.loads(meta[PREPARED_KEY]) | {"format_version": "1"}
+    layout = Layout.from_json(meta[LAYOUT_KEY])
+    renamed = Layout(
+        tuple(
+            dataclasses.replace(f, values=("Atlantis", *f.values[1:])) if f.name == "gemeente" else f
+            for f in layout.fields
+        )
+    )
+    cases = {
+        "format": (meta | {PREPARED_KEY: json.dumps(old)}, "was prepared under format 1, this engine uses 2"),
+        "indeling": (meta | {LAYOUT_KEY: renamed.to_json()}, "was prepared with another indeling of gemeenten"),
+    }
+    for name, (metadata, message) in cases.items():
+        path = tmp_path / f"{name}.parquet"
+        pl.read_parquet(prepared).write_parquet(path, metadata=metadata)
+        result = runner.invoke(app, ["count", str(path)])
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "run `transparantie prepare` again" in result.stderr
+
+
+def test_too_many_distinct_values_to_pack_is_a_clear_error() -> None:
+    from engine.indeling import default_indeling
+
+    statuses = [f"status {i}" for i in range(2**16)]
+    indiceringen = [f"indicering {i}" for i in range(2**12)]
+    with pytest.raises(UsageError, match=r"65536 distinct status and 4096 distinct indicering values need 68 bits"):
+        Layout.build(default_indeling(), statuses, indiceringen)
