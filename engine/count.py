@@ -6,7 +6,7 @@ rows, and (when quarantining) the quarantine file share a single scan of the inp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -19,7 +19,17 @@ from engine.errors import InvalidRowsError, RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import nl_int, publication_table
 from engine.packed import AANTAL, BITS, DERIVED_COLUMNS, SLEUTEL, Layout, check_prepared, field_dtype, on_null_bits
-from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, UITGESLOTEN, Plan, classify, outcome
+from engine.pipeline import (
+    AFGEWEZEN,
+    GETELD,
+    ONDERDEEL_PREFIX,
+    RULE_PREFIX,
+    SIGNAAL_PREFIX,
+    UITGESLOTEN,
+    Plan,
+    classify,
+    outcome,
+)
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -135,7 +145,9 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
     bare aggregation, 0.30 s with one example per group, 0.90 s with three).
     """
     if plan.source.prepared is not None:
-        return packed_groups(plan)
+        grouped = packed_groups(plan)
+        assert grouped is not None  # nothing kept: every decision is per group
+        return grouped
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
     grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel").agg(pl.len().alias("n"))
     decided = outcome(plan.ruleset, plan.peildatum)
@@ -144,6 +156,23 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
         .select("uitkomst", "reden", *CELL_KEYS, "n")
     )
+
+
+def grouped_outcomes(plan: Plan, keep: Mapping[str, pl.Expr]) -> pl.LazyFrame:
+    """``uitkomst``, ``reden``, the cell keys and every ``keep`` column (an expression over the
+    classified record, see engine.pipeline.with_rules), with ``n``, the rows that share them.
+
+    What funnel and profiel aggregate. On a prepared file the records are grouped on ``sleutel``
+    first and every kept column is decided per group (:func:`packed_groups`), as count does,
+    when it reads only packed fields; otherwise, and on any other file, per record. Groups
+    need not be distinct: a caller sums ``n`` over the columns it shows.
+    """
+    if plan.source.prepared is not None:
+        grouped = packed_groups(plan, keep)
+        if grouped is not None:
+            return grouped
+    columns = [e.alias(name) for name, e in keep.items()]
+    return plan.frame.group_by("uitkomst", "reden", *CELL_KEYS, *columns).agg(pl.len().alias("n"))
 
 
 def _reads(sql: str) -> set[str]:
@@ -157,7 +186,12 @@ def _per_group_if_possible(sql: str, per_group_columns: set[str]) -> str:
 
 
 def _canonical(
-    layout: Layout, indeling: Indeling, fields: list[str], decisions: list[str], peildatum: date | None
+    layout: Layout,
+    indeling: Indeling,
+    fields: list[str],
+    decisions: list[str],
+    peildatum: date | None,
+    whole: Sequence[str] = (),
 ) -> pl.Expr:
     """``sleutel`` with only ``fields`` kept, and each field that the decisions read on its
     own reduced to one canonical code per class of values they cannot tell apart.
@@ -165,14 +199,16 @@ def _canonical(
     Status, say, is read only by ``status = 'ingeschreven'``: every other status decides
     alike, so all of them group as the first one. The classes come from evaluating each
     decision on the field's few values (no record is read); a field read together with
-    another field in one decision is kept whole, and so are gemeente and the verdict.
-    Fewer distinct keys make the group-by and the per-group decisions cheaper.
+    another field in one decision is kept whole, and so are gemeente, the verdict and the
+    fields in ``whole`` (those a caller shows as they are). Fewer distinct keys make the
+    group-by and the per-group decisions cheaper.
     """
     reads = [(_reads(sql) - {"peildatum"}, sql) for sql in decisions]
     key = pl.col(SLEUTEL) & pl.lit(layout.mask(fields), dtype=pl.UInt64)
     for name in fields:
         texts = [sql for columns, sql in reads if name in columns]
-        if name in ("gemeente", "afgewezen") or any(columns != {name} for columns, _ in reads if name in columns):
+        shared = any(columns != {name} for columns, _ in reads if name in columns)
+        if name in ("gemeente", "afgewezen", *whole) or shared:
             continue
         field = layout.field(name)
         values = pl.DataFrame({name: pl.Series([None, *field.values], dtype=field_dtype(name, indeling))})
@@ -190,7 +226,7 @@ def _canonical(
     return key
 
 
-def packed_groups(plan: Plan) -> pl.LazyFrame:
+def packed_groups(plan: Plan, keep: Mapping[str, pl.Expr] | None = None) -> pl.LazyFrame | None:
     """:func:`count_groups` for a prepared file: group on the packed ``sleutel`` first.
 
     When no rule reads a column outside ``sleutel`` (a rule that only tests a date for null
@@ -201,11 +237,19 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
     nothing reads are masked out, and after one group-by on that single integer each group
     is decoded and the remaining rules, klantsoort, profiel and outcome are decided per
     group by the same expressions as per record.
+
+    ``keep`` (see :func:`grouped_outcomes`): more columns per group, decided per group like
+    the outcome; the fields they read are kept whole (never merged). None when one of them
+    reads a column outside ``sleutel``: then the caller groups the records themselves.
     """
     ruleset, peildatum, indeling = plan.ruleset, plan.peildatum, plan.indeling
+    keep = keep or {}
     layout = check_prepared(plan.source, ruleset, indeling)
     packed = layout.names()
     per_group_columns = packed | set(DERIVED_COLUMNS)
+    kept_reads = _kept_reads(ruleset, keep)
+    if kept_reads - per_group_columns:
+        return None
     conditions = {
         rid: _per_group_if_possible(sql, per_group_columns) for rid, sql in ruleset.condition_sql(peildatum).items()
     }
@@ -219,7 +263,7 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
     group_reads = {"gemeente", "afgewezen", *_reads(ruleset.klantsoort.sql()), *_reads(ruleset.profiel.sql())}
     group_reads |= {c for o in ruleset.profiel.onderdeel for c in _reads(o.sql)}
     group_reads |= {c for sql in per_group.values() for c in _reads(sql)}
-    group_fields = fields(group_reads)
+    group_fields = fields(group_reads | kept_reads)
     row_fields = fields({c for sql in per_row.values() for c in _reads(sql)})
 
     def with_derived(frame: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
@@ -233,7 +277,7 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
     if not verdicts:  # nothing read outside sleutel: one row per distinct sleutel carries the rows
         # Merging codes costs a few operations per row read: it pays on these few rows
         # (100M prepared rows: 1.3 -> 0.7 CPU-s), not on every row (5.0 -> 6.5 CPU-s).
-        canonical = _canonical(layout, indeling, group_fields, decisions, peildatum)
+        canonical = _canonical(layout, indeling, group_fields, decisions, peildatum, fields(kept_reads))
         n = pl.col(AANTAL).sum().cast(pl.get_index_type()).alias("n")
         grouped = plan.source.frame.filter(pl.col(AANTAL) > 0).group_by(canonical.alias(SLEUTEL)).agg(n)
         unpacked: list[pl.Expr] = []
@@ -259,8 +303,36 @@ def packed_groups(plan: Plan) -> pl.LazyFrame:
         .with_columns(*unpacked, *(pl.sql_expr(sql).alias(RULE_PREFIX + rid) for rid, sql in per_group.items()))
         .with_columns(ruleset.klantsoort_expr().alias("klantsoort"), ruleset.profiel_expr().alias("profiel"))
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
-        .select("uitkomst", "reden", *CELL_KEYS, "n")
+        .with_columns(_derived_flags(ruleset, keep))
+        .with_columns(e.alias(name) for name, e in keep.items())
+        .select("uitkomst", "reden", *CELL_KEYS, *keep, "n")
     )
+
+
+#: Columns of the classified record that follow from the decisions, not from a field.
+DECIDED = ("uitkomst", "reden", "klantsoort", "profiel")
+
+
+def _derived_flags(ruleset: RuleSet, keep: Mapping[str, pl.Expr]) -> list[pl.Expr]:
+    """The signaal and onderdeel flags that ``keep`` reads (engine.pipeline.with_rules)."""
+    read = {c for e in keep.values() for c in e.meta.root_names()}
+    flags = {SIGNAAL_PREFIX + k: e for k, e in ruleset.signaal_exprs().items()}
+    flags |= {ONDERDEEL_PREFIX + k: e for k, e in ruleset.onderdeel_exprs().items()}
+    return [e.alias(name) for name, e in flags.items() if name in read]
+
+
+def _kept_reads(ruleset: RuleSet, keep: Mapping[str, pl.Expr]) -> set[str]:
+    """The columns of the normalised record that the ``keep`` expressions read, through the
+    signaal and onderdeel flags too; rule flags and decided columns are there per group."""
+    texts = {SIGNAAL_PREFIX + s.id: s.sql for s in ruleset.signaal}
+    texts |= {ONDERDEEL_PREFIX + o.id: o.sql for o in ruleset.profiel.onderdeel}
+    reads: set[str] = set()
+    for name in {c for e in keep.values() for c in e.meta.root_names()}:
+        if name in texts:
+            reads |= _reads(texts[name])
+        elif not name.startswith(RULE_PREFIX) and name not in DECIDED:
+            reads.add(name)
+    return reads - {"peildatum"}
 
 
 def rejected_details(plan: Plan) -> pl.DataFrame:

@@ -27,7 +27,7 @@ import polars as pl
 
 from engine.checked import collect_checked, heading, json_header, reconcile
 from engine.contract import ALL_CHECKS
-from engine.count import OnInvalid, Reconciliation
+from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import Niveau, nl_int
@@ -43,6 +43,8 @@ GELEZEN, AFGEWEZEN_STAP, REDEN, REGEL, SIGNAAL, GETELD_STAP = (
     "signaal",
     "geteld",
 )
+#: Per group: whether its rows hold a signaal and are still in the funnel at its rule.
+SCOPE_PREFIX = "binnen__"
 #: The columns of the steps table (CSV, JSON ``stappen``). ``niveau`` is gemeente,
 #: arbeidsmarktregio, onbekend (no gemeente) or nederland; ``stap`` numbers the lines of one
 #: group; ``id`` is the rule id, signaal id or contract reden; ``aantal`` the line's own number
@@ -135,10 +137,18 @@ def run_funnel(
     if amr is not None and amr not in plan.indeling.regions()["amr"].to_list():
         raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
     # One aggregation over the file; the three views below are sums of its few rows.
+    # On a prepared file the records are grouped on their packed key first (as count does).
     signalen = [SIGNAAL_PREFIX + s.id for s in ruleset.signaal]
-    query = plan.frame.group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort").agg(
-        pl.len().alias("n"),
-        *(signaal_scope(s, ruleset).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
+    keep = {"status": pl.col("status"), "indicering": pl.col("indicering")}
+    keep |= {SCOPE_PREFIX + s.id: signaal_scope(s, ruleset) for s in ruleset.signaal}
+    n = pl.col("n")
+    query = (
+        grouped_outcomes(plan, keep)
+        .group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort")
+        .agg(
+            n.sum(),
+            *(n.filter(pl.col(SCOPE_PREFIX + s.id)).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
+        )
     )
     checked = collect_checked(plan, query, on_invalid, quarantine)
     grouped = checked.result.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))

@@ -26,7 +26,7 @@ import polars as pl
 
 from engine.checked import collect_checked, heading, json_header, nl_pct, reconcile
 from engine.contract import LIST_COLUMNS
-from engine.count import OnInvalid, Reconciliation
+from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem
 from engine.indeling import Indeling
 from engine.layout import Niveau, nl_int
@@ -102,8 +102,12 @@ def run_profiel(
     verdicts; the counted ones make the profile figures, all of them the reconciliation."""
     ruleset = plan.ruleset
     onderdelen = [ONDERDEEL_PREFIX + o.id for o in ruleset.profiel.onderdeel]
-    query = plan.frame.group_by("uitkomst", "reden", "gemeente", "profiel", leeg_expr().alias("leeg"), *onderdelen).agg(
-        pl.len().alias("n")
+    # On a prepared file the records are grouped on their packed key first (as count does).
+    keep = {"leeg": leeg_expr(), **{o: pl.col(o) for o in onderdelen}}
+    query = (
+        grouped_outcomes(plan, keep)
+        .group_by("uitkomst", "reden", "gemeente", "profiel", "leeg", *onderdelen)
+        .agg(pl.col("n").sum())
     )
     checked = collect_checked(plan, query, on_invalid, quarantine)
     outcomes = checked.result

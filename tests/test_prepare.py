@@ -217,3 +217,29 @@ def test_too_many_distinct_values_to_pack_is_a_clear_error() -> None:
     indiceringen = [f"indicering {i}" for i in range(2**12)]
     with pytest.raises(UsageError, match=r"65536 distinct status and 4096 distinct indicering values need 68 bits"):
         Layout.build(default_indeling(), statuses, indiceringen)
+
+
+def test_funnel_and_profiel_group_a_prepared_file_on_its_key(raw: Path, tmp_path: Path) -> None:
+    """What funnel and profiel keep per group (status, signaal scope, leeg) is decided per
+    packed key; a column outside the key (client_id) makes grouped_outcomes group per record."""
+    from engine.count import grouped_outcomes, packed_groups
+    from engine.pipeline import SIGNAAL_PREFIX, classify
+    from engine.profiel import leeg_expr
+    from engine.rules import select_ruleset
+
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    ruleset = select_ruleset("teldefinitie")
+    plan = classify(open_source(prepared), ruleset)
+    signaal = SIGNAAL_PREFIX + ruleset.signaal[0].id
+    keep = {"status": pl.col("status"), "leeg": leeg_expr(), "s": pl.col(signaal) & (pl.col("uitkomst") != "afgewezen")}
+    grouped = packed_groups(plan, keep)
+    assert grouped is not None
+    per_group = grouped.group_by("status", "s").agg(pl.col("n").sum()).sort("status", "s").collect()
+    per_row = plan.frame.group_by("status", keep["s"].alias("s")).agg(pl.len().alias("n")).sort("status", "s")
+    assert per_group.equals(per_row.collect())
+    assert set(per_group["status"]) == {"ingeschreven", "uitgeschreven"}
+    by_id = {"id": pl.col("client_id")}
+    assert packed_groups(plan, by_id) is None
+    ids = grouped_outcomes(plan, by_id).collect()
+    assert (ids.height, ids["n"].sum(), ids["id"].n_unique()) == (6, 6, 6)

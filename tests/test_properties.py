@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 
 from engine.contract import VOCABULARY
 from engine.count import OnInvalid, count_file
+from engine.funnel import funnel_file
 from engine.indeling import default_indeling
-from engine.layout import FIGURES, publication_table
+from engine.layout import FIGURES, Niveau, publication_table
 from engine.packed import RECORD
 from engine.pipeline import classify
 from engine.prepare import prepare_file
+from engine.profiel import profiel_file
 from engine.rules import select_ruleset
 from engine.source import open_source
 from engine.sql import cells_sql, normalised_from_parquet
@@ -103,8 +105,9 @@ PEILDATA = st.one_of(st.none(), st.dates(min_value=date(2025, 1, 1), max_value=d
 def test_a_prepared_file_counts_and_decodes_exactly_like_its_source(
     rows: list[dict], rules: str, peildatum: date | None
 ) -> None:
-    """The packed row loses nothing: the same table and reconciliation at any peildatum, and
-    every column of the normalised record decodes to what the raw file normalises to."""
+    """The packed row loses nothing: the same table and reconciliation at any peildatum, the
+    same funnel and profile figures (grouped on the packed key), and every column of the
+    normalised record decodes to what the raw file normalises to."""
     with TemporaryDirectory() as tmp:
         raw = write_parquet(rows, Path(tmp) / "x.parquet")
         prepared = Path(tmp) / "p.parquet"
@@ -115,6 +118,18 @@ def test_a_prepared_file_counts_and_decodes_exactly_like_its_source(
         ]
         assert counts[1].table.equals(counts[0].table)
         assert counts[1].reconciliation == counts[0].reconciliation
+        q = OnInvalid.QUARANTINE
+        funnels = [
+            funnel_file(p, rules, peildatum, Niveau.GEMEENTE, None, q, Path(tmp) / "f.parquet") for p in (raw, prepared)
+        ]
+        for part in ("steps", "status", "indicering"):
+            assert getattr(funnels[1], part).equals(getattr(funnels[0], part)), part
+        profielen = [
+            profiel_file(p, rules, peildatum, Niveau.GEMEENTE, q, Path(tmp) / "qp.parquet") for p in (raw, prepared)
+        ]
+        assert profielen[1].overzicht.equals(profielen[0].overzicht)
+        assert profielen[1].combinaties.equals(profielen[0].combinaties)
+        assert funnels[1].reconciliation == profielen[1].reconciliation == counts[0].reconciliation
         ruleset = select_ruleset(rules, peildatum)
         columns = [*VOCABULARY, "afgewezen"]
         flagged = [classify(open_source(p), ruleset, peildatum).flagged for p in (raw, prepared)]
