@@ -145,9 +145,9 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
     bare aggregation, 0.30 s with one example per group, 0.90 s with three).
     """
     if plan.source.prepared is not None:
-        grouped = packed_groups(plan)
-        assert grouped is not None  # nothing kept: every decision is per group
-        return grouped
+        grouped = packed_groups(plan, {k: pl.col(k) for k in CELL_KEYS})
+        if grouped is not None:
+            return grouped
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
     grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel").agg(pl.len().alias("n"))
     decided = outcome(plan.ruleset, plan.peildatum)
@@ -159,20 +159,20 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
 
 
 def grouped_outcomes(plan: Plan, keep: Mapping[str, pl.Expr]) -> pl.LazyFrame:
-    """``uitkomst``, ``reden``, the cell keys and every ``keep`` column (an expression over the
-    classified record, see engine.pipeline.with_rules), with ``n``, the rows that share them.
+    """``uitkomst``, ``reden`` and every ``keep`` column (an expression over the classified
+    record, see engine.pipeline.with_rules), with ``n``, the rows that share them.
 
     What funnel and profiel aggregate. On a prepared file the records are grouped on ``sleutel``
-    first and every kept column is decided per group (:func:`packed_groups`), as count does,
-    when it reads only packed fields; otherwise, and on any other file, per record. Groups
-    need not be distinct: a caller sums ``n`` over the columns it shows.
+    first and every kept column is decided per group (:func:`packed_groups`), as count does;
+    otherwise, and on any other file, per record, reading only the columns ``keep`` needs.
+    Groups need not be distinct: a caller sums ``n`` over the columns it shows.
     """
     if plan.source.prepared is not None:
         grouped = packed_groups(plan, keep)
         if grouped is not None:
             return grouped
     columns = [e.alias(name) for name, e in keep.items()]
-    return plan.frame.group_by("uitkomst", "reden", *CELL_KEYS, *columns).agg(pl.len().alias("n"))
+    return plan.frame.group_by("uitkomst", "reden", *columns).agg(pl.len().alias("n"))
 
 
 def _reads(sql: str) -> set[str]:
@@ -212,10 +212,9 @@ def _canonical(
             continue
         field = layout.field(name)
         values = pl.DataFrame({name: pl.Series([None, *field.values], dtype=field_dtype(name, indeling))})
-        verdicts = values.select(
-            pl.lit(peildatum, dtype=pl.Date).alias("peildatum"),
-            *(pl.sql_expr(t).alias(f"d{i}") for i, t in enumerate(texts)),
-        ).drop("peildatum")
+        verdicts = values.with_columns(pl.lit(peildatum, dtype=pl.Date).alias("peildatum")).select(
+            pl.sql_expr(t).alias(f"d{i}") for i, t in enumerate(texts)
+        )
         first: dict[tuple[object, ...], int] = {}
         canonical = [first.setdefault(row, code) for code, row in enumerate(verdicts.iter_rows())]
         if canonical == list(range(len(canonical))):
@@ -226,8 +225,9 @@ def _canonical(
     return key
 
 
-def packed_groups(plan: Plan, keep: Mapping[str, pl.Expr] | None = None) -> pl.LazyFrame | None:
-    """:func:`count_groups` for a prepared file: group on the packed ``sleutel`` first.
+def packed_groups(plan: Plan, keep: Mapping[str, pl.Expr]) -> pl.LazyFrame | None:
+    """The outcome groups of a prepared file (:func:`count_groups`, :func:`grouped_outcomes`):
+    grouped on the packed ``sleutel`` first.
 
     When no rule reads a column outside ``sleutel`` (a rule that only tests a date for null
     reads the null bits), only the rows with ``aantal > 0``, one per distinct ``sleutel``,
@@ -238,17 +238,18 @@ def packed_groups(plan: Plan, keep: Mapping[str, pl.Expr] | None = None) -> pl.L
     is decoded and the remaining rules, klantsoort, profiel and outcome are decided per
     group by the same expressions as per record.
 
-    ``keep`` (see :func:`grouped_outcomes`): more columns per group, decided per group like
-    the outcome; the fields they read are kept whole (never merged). None when one of them
-    reads a column outside ``sleutel``: then the caller groups the records themselves.
+    ``keep`` (see :func:`grouped_outcomes`): the columns per group besides ``uitkomst`` and
+    ``reden``, decided per group like the outcome; the fields they read are kept whole (never
+    merged). None when one of them, klantsoort or a profiel onderdeel reads a column outside
+    ``sleutel`` (a date, ``client_id``): then the caller groups the records themselves.
     """
     ruleset, peildatum, indeling = plan.ruleset, plan.peildatum, plan.indeling
-    keep = keep or {}
     layout = check_prepared(plan.source, ruleset, indeling)
     packed = layout.names()
     per_group_columns = packed | set(DERIVED_COLUMNS)
     kept_reads = _kept_reads(ruleset, keep)
-    if kept_reads - per_group_columns:
+    decided_reads = _reads(ruleset.klantsoort.sql()) | _reads(ruleset.profiel.sql())
+    if (kept_reads | decided_reads) - per_group_columns:
         return None
     conditions = {
         rid: _per_group_if_possible(sql, per_group_columns) for rid, sql in ruleset.condition_sql(peildatum).items()
@@ -305,7 +306,7 @@ def packed_groups(plan: Plan, keep: Mapping[str, pl.Expr] | None = None) -> pl.L
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
         .with_columns(_derived_flags(ruleset, keep))
         .with_columns(e.alias(name) for name, e in keep.items())
-        .select("uitkomst", "reden", *CELL_KEYS, *keep, "n")
+        .select("uitkomst", "reden", *keep, "n")
     )
 
 

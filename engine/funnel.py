@@ -121,6 +121,27 @@ def signaal_scope(signaal: Signaal, ruleset: RuleSet) -> pl.Expr:
     )
 
 
+def funnel_query(plan: Plan) -> pl.LazyFrame:
+    """The one aggregation the funnel runs: rows per gemeente × uitkomst × reden × status ×
+    indicering × klantsoort, with per signaal the rows in its scope (:func:`signaal_scope`).
+
+    On a prepared file the records are grouped on their packed key first, as count does; on a
+    raw file only the columns these need are read (not the profile's).
+    """
+    ruleset = plan.ruleset
+    keep = {c: pl.col(c) for c in ("gemeente", "status", "indicering", "klantsoort")}
+    keep |= {SCOPE_PREFIX + s.id: signaal_scope(s, ruleset) for s in ruleset.signaal}
+    n = pl.col("n")
+    return (
+        grouped_outcomes(plan, keep)
+        .group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort")
+        .agg(
+            n.sum(),
+            *(n.filter(pl.col(SCOPE_PREFIX + s.id)).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
+        )
+    )
+
+
 def run_funnel(
     plan: Plan,
     niveau: Niveau = Niveau.NEDERLAND,
@@ -137,20 +158,8 @@ def run_funnel(
     if amr is not None and amr not in plan.indeling.regions()["amr"].to_list():
         raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
     # One aggregation over the file; the three views below are sums of its few rows.
-    # On a prepared file the records are grouped on their packed key first (as count does).
     signalen = [SIGNAAL_PREFIX + s.id for s in ruleset.signaal]
-    keep = {"status": pl.col("status"), "indicering": pl.col("indicering")}
-    keep |= {SCOPE_PREFIX + s.id: signaal_scope(s, ruleset) for s in ruleset.signaal}
-    n = pl.col("n")
-    query = (
-        grouped_outcomes(plan, keep)
-        .group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort")
-        .agg(
-            n.sum(),
-            *(n.filter(pl.col(SCOPE_PREFIX + s.id)).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
-        )
-    )
-    checked = collect_checked(plan, query, on_invalid, quarantine)
+    checked = collect_checked(plan, funnel_query(plan), on_invalid, quarantine)
     grouped = checked.result.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
     geteld = pl.when(pl.col("uitkomst") == GETELD).then(pl.col("n")).otherwise(0).sum().alias("geteld")
     per_gemeente = grouped.group_by("gemeente", "uitkomst", "reden").agg(pl.col("n").sum(), pl.col(signalen).sum())
@@ -162,8 +171,8 @@ def run_funnel(
     steps = [_steps(group, ruleset) for group in _groups(per_gemeente, plan.indeling, niveau, amr)]
     return FunnelResult(
         steps=pl.concat([pl.DataFrame(rows, schema=STEP_SCHEMA, orient="row") for rows in steps]),
-        status=_values(status, "status", amr).select(VALUE_SCHEMA.keys()),
-        indicering=_values(indicering, "indicering", amr).select(INDICERING_SCHEMA.keys()),
+        status=_values(status, "status", amr, VALUE_SCHEMA),
+        indicering=_values(indicering, "indicering", amr, INDICERING_SCHEMA),
         reconciliation=reconcile(per_gemeente, ruleset),
         problems=checked.problems,
         ruleset=ruleset,
@@ -173,7 +182,8 @@ def run_funnel(
     )
 
 
-def _values(frame: pl.DataFrame, column: str, amr: int | None) -> pl.DataFrame:
+def _values(frame: pl.DataFrame, column: str, amr: int | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Rows and counted rows per value of ``column`` (in ``schema``), the most frequent first."""
     if amr is not None:
         frame = frame.filter(pl.col("amr") == amr)
     keys = [column, "klantsoort"] if "klantsoort" in frame.columns else [column]
@@ -182,6 +192,8 @@ def _values(frame: pl.DataFrame, column: str, amr: int | None) -> pl.DataFrame:
         .agg(pl.col("aantal").sum(), pl.col("geteld").sum())
         .rename({column: "waarde"})
         .sort(["aantal", "waarde"], descending=[True, False], nulls_last=True)
+        .select(schema.keys())
+        .cast(pl.Schema(schema))
     )
 
 

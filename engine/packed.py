@@ -263,8 +263,9 @@ def check_prepared(source: Source, ruleset: RuleSet, indeling: Indeling) -> Layo
 def prepared_record(source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling) -> pl.LazyFrame:
     """The normalised record, one row per prepared row, decoded from ``sleutel``.
 
-    Counting does not go through this (engine.count groups on ``sleutel`` first); explain,
-    funnel and profiel do. Projection pushdown decodes only the fields a query reads.
+    count, funnel and profiel group on ``sleutel`` first (engine.count.packed_groups) and come
+    here only when a decision reads a column outside it; explain always does. Projection
+    pushdown decodes only the fields a query reads.
     """
     layout = check_prepared(source, ruleset, indeling)
     packed = [f.name for f in layout.fields if f.name not in NULL_BITS.values()]

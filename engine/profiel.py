@@ -103,7 +103,8 @@ def run_profiel(
     ruleset = plan.ruleset
     onderdelen = [ONDERDEEL_PREFIX + o.id for o in ruleset.profiel.onderdeel]
     # On a prepared file the records are grouped on their packed key first (as count does).
-    keep = {"leeg": leeg_expr(), **{o: pl.col(o) for o in onderdelen}}
+    keep = {"gemeente": pl.col("gemeente"), "profiel": pl.col("profiel"), "leeg": leeg_expr()}
+    keep |= {o: pl.col(o) for o in onderdelen}
     query = (
         grouped_outcomes(plan, keep)
         .group_by("uitkomst", "reden", "gemeente", "profiel", "leeg", *onderdelen)

@@ -283,3 +283,18 @@ def test_a_new_rule_changes_count_funnel_and_explain_together(tmp_path: Path) ->
         "  uitkomst: uitgesloten door voorwaarde 5 heeft_opleiding: Cliënt heeft een opleiding geregistreerd." in lines
     )
     assert "    nee  5 heeft_opleiding: Cliënt heeft een opleiding geregistreerd. [bron: test]" in lines
+
+
+def test_a_raw_funnel_reads_no_profile_column(small: Path) -> None:
+    """The funnel shows no profile, so on a raw file it must not read (and normalise) the list
+    components and taaksoortvragen: they are most of the decoding cost."""
+    from engine.contract import LIST_COLUMNS, REQUIRED_COLUMNS, TAAKSOORT_COLUMNS
+    from engine.funnel import funnel_query
+    from engine.pipeline import classify
+    from engine.rules import select_ruleset
+    from engine.source import open_source
+
+    plan = classify(open_source(small), select_ruleset("teldefinitie"))
+    scans = [line.strip() for line in funnel_query(plan).explain().splitlines() if line.strip().startswith("PROJECT")]
+    wanted = len(REQUIRED_COLUMNS) - len(LIST_COLUMNS) - len(TAAKSOORT_COLUMNS)
+    assert scans == [f"PROJECT {wanted}/{len(REQUIRED_COLUMNS)} COLUMNS"]
