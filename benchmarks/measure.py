@@ -173,8 +173,8 @@ def columns_the_engine_reads(path: Path, sample_rows: int = 1000) -> list[str] |
     real_open = count_module.open_source
     asked: list[list[str]] = []
 
-    def stand_in(p: Path | str):  # type: ignore[no-untyped-def]
-        source = real_open(p)
+    def stand_in(p: Path | str, lezen=None):  # type: ignore[no-untyped-def]
+        source = real_open(p, lezen)
 
         def io_source(with_columns, predicate, n_rows, batch_size) -> Iterator[pl.DataFrame]:  # type: ignore[no-untyped-def]
             columns = list(with_columns) if with_columns is not None else source.schema.names()

@@ -35,6 +35,7 @@ from enum import Enum
 
 import polars as pl
 
+from engine import values
 from engine.errors import SchemaError
 from engine.indeling import Indeling
 
@@ -56,8 +57,9 @@ REQUIRED_COLUMNS = (
 #: In CSV a list component is one string, its values separated by this character.
 CSV_LIST_SEPARATOR = ";"
 
-TRUE_WORDS = ("ja", "j", "true", "1")
-FALSE_WORDS = ("nee", "n", "false", "0")
+#: The words read as a boolean (engine/reference/invoerwaarden.toml).
+TRUE_WORDS = values.input_values().boolean.waar
+FALSE_WORDS = values.input_values().boolean.onwaar
 
 #: Raw copies of the input are kept under this prefix, for the quarantine file
 #: and for reporting offending values; projection pushdown drops them when unused.
@@ -67,7 +69,7 @@ RAW_PREFIX = "ruw__"
 DUPLICATE_FLAG = "_client_id_dubbel"
 
 #: Bumped whenever the normalised record or the checks change meaning; prepared files carry it.
-CONTRACT_VERSION = "2025.1"
+CONTRACT_VERSION = "2025.2"
 
 #: Columns of the normalised record that the counting rules may refer to.
 VOCABULARY: dict[str, pl.DataType] = {
@@ -109,17 +111,20 @@ def check_schema(schema: pl.Schema) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in schema]
     if missing:
         raise SchemaError(
-            f"missing required column(s): {', '.join(missing)}\n"
-            f"  the file has: {', '.join(schema.names()) or '(no columns)'}\n"
-            "  see 'Input contract' in README.md"
+            f"ontbrekende kolom(men): {', '.join(missing)}\n"
+            f"  het bestand heeft: {', '.join(schema.names()) or '(geen kolommen)'}\n"
+            "  zie transparantie inspect --help"
         )
     for column in REQUIRED_COLUMNS:
         dtype = schema[column]
         if not _usable(kind_of(column), dtype):
             raise SchemaError(
-                f"column '{column}' has type {dtype}, which cannot hold a {kind_of(column).value} value; "
-                "see 'Input contract' in README.md"
+                f"kolom '{column}' heeft type {dtype}, dat geen {KIND_WORDS[kind_of(column)]} kan bevatten; "
+                "zie transparantie inspect --help"
             )
+
+
+KIND_WORDS = {Kind.TEXT: "tekst", Kind.DATE: "datum", Kind.BOOL: "ja/nee-waarde", Kind.LIST: "lijst"}
 
 
 def _usable(kind: Kind, dtype: pl.DataType) -> bool:
@@ -128,9 +133,9 @@ def _usable(kind: Kind, dtype: pl.DataType) -> bool:
     if kind is Kind.TEXT:
         return dtype.is_numeric() or dtype in (pl.Categorical, pl.Enum, pl.Boolean)
     if kind is Kind.DATE:
-        return dtype in (pl.Date, pl.Datetime)
+        return dtype in (pl.Date, pl.Datetime) or dtype.is_integer()
     if kind is Kind.BOOL:
-        return dtype == pl.Boolean or dtype.is_integer()
+        return dtype == pl.Boolean or dtype.is_numeric()
     return isinstance(dtype, pl.List) and (dtype.inner in (pl.String, pl.Categorical, pl.Null))
 
 
@@ -138,8 +143,7 @@ def _usable(kind: Kind, dtype: pl.DataType) -> bool:
 
 
 def _text(column: str, dtype: pl.DataType) -> pl.Expr:
-    raw = pl.col(column)
-    return raw if dtype == pl.String else raw.cast(pl.String)
+    return values.as_text(pl.col(column), dtype)
 
 
 def per_distinct(
@@ -183,7 +187,15 @@ def _canonical_as_is(indeling: Indeling) -> pl.Enum | None:
 
 
 def fold(text: pl.Expr) -> pl.Expr:
-    return text.str.strip_chars().str.to_lowercase()
+    """Trimmed (invisible characters too), Unicode-normalised (NFKC) and case-folded as Python's
+    ``str.casefold`` does (``ß`` -> ``ss``, ``ſ`` -> ``s``); null for a blank value or a null word.
+    Evaluated once per distinct value of a batch: status and indicering take few."""
+
+    def casefold(batch: pl.Series) -> pl.Series:
+        return pl.Series([None if v is None else v.casefold() for v in batch.to_list()], dtype=pl.String)
+
+    normalised = values.cleaned(text).str.normalize("NFKC")
+    return normalised.map_batches(casefold, return_dtype=pl.String, is_elementwise=True)
 
 
 @functools.cache
@@ -205,66 +217,43 @@ def folded_values() -> tuple[str, ...]:
 
 
 def folded(column: str, dtype: pl.DataType) -> pl.Expr:
-    """Trimmed and case-folded, the form in which status and indicering are compared.
+    """Trimmed and case-folded (:func:`fold`), the form in which status and indicering are compared.
 
     A value already in :func:`folded_values` is kept as it is (one cheap look-up); every
-    other value is folded, row by row. Against folding per distinct value in a Python batch
-    function (:func:`per_distinct`), a raw count of 10M generated rows took 6.3 -> 5.5 s and
-    9.3 -> 8.4 s (medians of 4 and 6, on a shared machine); folding every row, as a messy
-    file would need, measured about the same as the batch function (6.3 -> 6.0 s).
+    other value is folded once per distinct value of its batch (:func:`per_distinct`).
     """
     text = _text(column, dtype)
     as_is = text.is_in(folded_values())
-    return pl.when(as_is).then(text).otherwise(fold(pl.when(as_is).then(pl.lit("")).otherwise(text)))
+    rest = per_distinct(pl.when(as_is).then(pl.lit(None, dtype=pl.String)).otherwise(text), fold, pl.String())
+    return pl.when(as_is).then(text).otherwise(rest)
 
 
-def as_date(column: str, dtype: pl.DataType) -> pl.Expr:
-    raw = pl.col(column)
-    if dtype == pl.Date:
-        return raw
-    if isinstance(dtype, pl.Datetime):
-        return raw.dt.date()
-    if dtype == pl.Null:
-        return raw.cast(pl.Date)
-    text = raw.str.strip_chars()
-    iso = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
-    return pl.when(iso).then(text.str.to_date("%Y-%m-%d", strict=False))
+def as_date(column: str, dtype: pl.DataType, fmt: str | None = None) -> pl.Expr:
+    chosen = values.input_values().date_format(fmt) if fmt else None
+    return values.as_date(column, pl.col(column), dtype, chosen)
 
 
 def as_bool(column: str, dtype: pl.DataType) -> pl.Expr:
-    raw = pl.col(column)
-    if dtype == pl.Boolean:
-        return raw
-    if dtype == pl.Null:
-        return raw.cast(pl.Boolean)
-    if dtype.is_integer():
-        return pl.when(raw == 1).then(True).when(raw == 0).then(False)
-    words = raw.str.strip_chars().str.to_lowercase()
-    return pl.when(words.is_in(TRUE_WORDS)).then(True).when(words.is_in(FALSE_WORDS)).then(False)
+    return values.as_bool(pl.col(column), dtype)
 
 
 def registered_list(column: str, dtype: pl.DataType) -> pl.Expr:
-    """A component is registered when it holds at least one non-blank value.
-
-    Null, ``[]``, ``[""]``, ``["  "]`` and ``[null]`` are not registered (a null element
-    evaluates to null, which ``any`` skips). In CSV the list is one ``;``-separated string:
-    it is registered when something other than separators and blanks remains.
-    """
-    raw = pl.col(column)
+    """A component is registered when it holds at least one value that is neither blank nor a
+    null word: null, ``[]``, ``[""]``, ``["  "]``, ``[null]`` and ``NULL`` are not. As text
+    (CSV, a warehouse dump) the list is ``;``-separated, JSON or Python list text."""
     if dtype == pl.Null:
         return pl.lit(False)
+    raw = pl.col(column)
     if dtype == pl.String:
-        joined = raw.str.replace_all(CSV_LIST_SEPARATOR, "", literal=True)
-    else:
-        items = raw if dtype == pl.List(pl.String) else raw.cast(pl.List(pl.String))
-        non_blank = items.list.eval(pl.element().str.strip_chars().str.len_bytes() > 0)
-        return non_blank.list.any().fill_null(False)
-    return (joined.str.strip_chars().str.len_bytes() > 0).fill_null(False)
+        return values.registered_text_list(raw)
+    items = raw if dtype == pl.List(pl.String) else raw.cast(pl.List(pl.String))
+    return values.registered_items(items)
 
 
 def registered_taaksoort(column: str, dtype: pl.DataType) -> pl.Expr:
-    """A taaksoortvraag is registered when non-null and non-blank; any answer counts, 'nee' too."""
-    return (_text(column, dtype).str.strip_chars().str.len_bytes() > 0).fill_null(False)
+    """A taaksoortvraag is registered when it is neither null, blank nor a null word; any answer
+    counts, 'nee' too."""
+    return ~values.is_blank(_text(column, dtype))
 
 
 def as_text_value(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -300,44 +289,86 @@ def _raw(column: str) -> pl.Expr:
     return pl.col(RAW_PREFIX + column)
 
 
-def _unparseable(column: str) -> Callable[[pl.Schema], pl.Expr]:
+#: Per date column, the date as read *before* a "no end" sentinel became null: the checks
+#: need it to tell a sentinel from a date that is out of range or not a date at all.
+AS_READ_PREFIX = "gelezen__"
+
+
+def _raw_blank(column: str, dtype: pl.DataType) -> pl.Expr:
+    return values.is_blank(values.as_text(_raw(column), dtype))
+
+
+def _not_a_date(column: str) -> Callable[[pl.Schema], pl.Expr]:
     def fails(schema: pl.Schema) -> pl.Expr:
-        dtype = schema[column]
-        if dtype == pl.String:
-            blank = _raw(column).str.strip_chars().str.len_bytes() == 0
-            return _raw(column).is_not_null() & ~blank & pl.col(column).is_null()
-        return _raw(column).is_not_null() & pl.col(column).is_null()
+        return ~_raw_blank(column, schema[column]) & pl.col(AS_READ_PREFIX + column).is_null()
 
     return fails
+
+
+def _out_of_range(column: str) -> Callable[[pl.Schema], pl.Expr]:
+    def fails(schema: pl.Schema) -> pl.Expr:
+        read = pl.col(AS_READ_PREFIX + column)
+        return values.out_of_range(read) & ~values.is_sentinel(column, read)
+
+    return fails
+
+
+def _not_a_boolean(column: str) -> Callable[[pl.Schema], pl.Expr]:
+    def fails(schema: pl.Schema) -> pl.Expr:
+        return ~_raw_blank(column, schema[column]) & pl.col(column).is_null()
+
+    return fails
+
+
+def _bereik() -> str:
+    bereik = values.input_values().bereik
+    return f"{bereik.van.year}-{bereik.tot_en_met.year}"
 
 
 CHECKS: tuple[Check, ...] = (
     Check(
         "client_id_leeg",
         CLIENT_ID,
-        "client_id is null or blank",
-        lambda s: pl.col(CLIENT_ID).is_null() | (pl.col(CLIENT_ID).str.strip_chars() == ""),
+        "client_id is leeg (null, blanco of een null-woord zoals NULL)",
+        lambda s: values.is_blank(pl.col(CLIENT_ID)),
     ),
     Check(
         "client_id_dubbel",
         CLIENT_ID,
-        "client_id occurs more than once (every occurrence is set aside)",
+        "client_id komt meer dan eens voor (elk voorkomen wordt afgewezen)",
         lambda s: pl.col(DUPLICATE_FLAG).fill_null(False),
     ),
-    *(Check(f"{c}_geen_datum", c, "not a date (expected YYYY-MM-DD)", _unparseable(c)) for c in DATE_COLUMNS),
+    *(
+        Check(
+            f"{c}_geen_datum",
+            c,
+            "geen datum in het datumformaat van deze kolom (zie transparantie inspect)",
+            _not_a_date(c),
+        )
+        for c in DATE_COLUMNS
+    ),
+    *(
+        Check(
+            f"{c}_buiten_bereik",
+            c,
+            f"datum buiten {_bereik()} (en geen 'geen einde'-datum zoals 9999-12-31)",
+            _out_of_range(c),
+        )
+        for c in DATE_COLUMNS
+    ),
     *(
         Check(
             f"{c}_geen_boolean",
             c,
-            "not a boolean (expected true/false, 1/0, ja/nee, j/n)",
-            _unparseable(c),
+            "geen ja/nee-waarde (verwacht ja/nee, j/n, true/false, waar/onwaar, y/n, 1/0)",
+            _not_a_boolean(c),
         )
         for c in BOOL_COLUMNS
     ),
     Check(
         "einde_voor_begin",
         "indicering_einde",
-        "indicering_einde lies before indicering_begin",
+        "indicering_einde ligt voor indicering_begin",
         lambda s: pl.col("indicering_einde") < pl.col("indicering_begin"),
         lambda s: pl.format(
             "begin {}, einde {}", pl.col("indicering_begin").cast(pl.String), pl.col("indicering_einde").cast(pl.String)
@@ -346,12 +377,8 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "gemeente_onbekend",
         "gemeente",
-        "gemeente matches no gemeente of the indeling",
-        lambda s: (
-            pl.col(RAW_PREFIX + "gemeente").is_not_null()
-            & (_raw("gemeente").cast(pl.String).str.strip_chars() != "")
-            & pl.col("gemeente").is_null()
-        ),
+        "gemeente is geen gemeente van de indeling (naam, CBS-code of voormalige gemeente)",
+        lambda s: ~_raw_blank("gemeente", s["gemeente"]) & pl.col("gemeente").is_null(),
     ),
 )
 
@@ -359,7 +386,7 @@ CHECKS: tuple[Check, ...] = (
 KLANTSOORT_CHECK = Check(
     "klantsoort_onbepaald",
     "indicering",
-    "indicering is null or not in the klantsoort mapping, on a row that passes every counting rule",
+    "indicering is leeg of hoort bij geen klantsoort, op een rij die aan alle voorwaarden voldoet",
     lambda s: pl.lit(False),
 )
 
@@ -414,17 +441,26 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     )
 
 
-def normalise(raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatum: date | None) -> pl.LazyFrame:
+def normalise(
+    raw: pl.LazyFrame,
+    schema: pl.Schema,
+    indeling: Indeling,
+    peildatum: date | None,
+    datumformaten: dict[str, str] | None = None,
+) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
     Stays lazy. Raw copies of every contract column are kept as ``ruw__<name>``.
+    ``datumformaten``: the format of each date column held as text (engine.readers decides it).
     """
     check_schema(schema)
+    formats = datumformaten or {}
     frame = raw.select(
         *(pl.col(c) for c in REQUIRED_COLUMNS),
         *(pl.col(c).alias(RAW_PREFIX + c) for c in REQUIRED_COLUMNS),
     )
-    gemeente_text = _text("gemeente", schema["gemeente"])
+    gemeente_text = values.cleaned(_text("gemeente", schema["gemeente"]))
+    chosen = {c: values.input_values().date_format(formats[c]) if c in formats else None for c in DATE_COLUMNS}
     frame = frame.with_columns(
         _text(CLIENT_ID, schema[CLIENT_ID]).alias(CLIENT_ID),
         per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)).alias(
@@ -432,14 +468,20 @@ def normalise(raw: pl.LazyFrame, schema: pl.Schema, indeling: Indeling, peildatu
         ),
         folded("status", schema["status"]).alias("status"),
         folded("indicering", schema["indicering"]).alias("indicering"),
-        *(as_date(c, schema[c]).alias(c) for c in DATE_COLUMNS),
+        *(
+            values.as_date(c, pl.col(c), schema[c], chosen[c], keep_sentinels=True).alias(AS_READ_PREFIX + c)
+            for c in DATE_COLUMNS
+        ),
         *(as_bool(c, schema[c]).alias(c) for c in BOOL_COLUMNS),
         *(registered_list(c, schema[c]).alias(c) for c in LIST_COLUMNS),
         pl.sum_horizontal(registered_taaksoort(c, schema[c]).cast(pl.UInt8) for c in TAAKSOORT_COLUMNS).alias(
             "taaksoorten"
         ),
         pl.lit(peildatum, dtype=pl.Date).alias("peildatum"),
-    ).with_columns(indeling.amr_of(pl.col("gemeente")).alias("amr"))
+    ).with_columns(
+        indeling.amr_of(pl.col("gemeente")).alias("amr"),
+        *(values.no_end(c, pl.col(AS_READ_PREFIX + c)).alias(c) for c in DATE_COLUMNS),
+    )
     # The duplicate ids are few: build the join's hash table on them, always. Left to choose,
     # the streaming join samples both inputs first, and so held every normalised record in
     # memory until the duplicate check was done (measured at 30M rows: peak 5.1 -> 2.6 GB).

@@ -30,6 +30,7 @@ from engine.pipeline import (
     classify,
     outcome,
 )
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -84,6 +85,7 @@ class CountResult:
     ruleset: RuleSet
     peildatum: date | None
     cells: pl.DataFrame = field(repr=False)  # gemeente, klantsoort, profiel, n (counted rows)
+    warnings: list[str] = field(default_factory=list)  # a suspect table (see warnings())
 
     def region(self, amr: int) -> pl.DataFrame:
         """Only one region's gemeenten and its Totaal AMR."""
@@ -103,15 +105,16 @@ class CountResult:
 
 
 def count_file(
-    path: Path | str,
+    path: Path | str | Sequence[Path | str],
     rules: str = DEFAULT_RULES,
     peildatum: date | None = None,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    lezen: ReadOptions | None = None,
 ) -> CountResult:
     """Count one input file: the engine's entry point for the CLI and for tests."""
     ruleset = select_ruleset(rules, peildatum)
-    return run_count(classify(open_source(path), ruleset, peildatum), on_invalid, quarantine)
+    return run_count(classify(open_source(path, lezen), ruleset, peildatum), on_invalid, quarantine)
 
 
 def examples(column: str) -> pl.Expr:
@@ -145,16 +148,18 @@ def count_groups(plan: Plan) -> pl.LazyFrame:
     bare aggregation, 0.30 s with one example per group, 0.90 s with three).
     """
     if plan.source.prepared is not None:
-        grouped = packed_groups(plan, {k: pl.col(k) for k in CELL_KEYS})
+        grouped = packed_groups(plan, {k: pl.col(k) for k in (*CELL_KEYS, "status")})
         if grouped is not None:
             return grouped
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
-    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel").agg(pl.len().alias("n"))
+    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel", "status").agg(
+        pl.len().alias("n")
+    )
     decided = outcome(plan.ruleset, plan.peildatum)
     return (
         grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
-        .select("uitkomst", "reden", *CELL_KEYS, "n")
+        .select("uitkomst", "reden", *CELL_KEYS, "status", "n")
     )
 
 
@@ -407,6 +412,7 @@ def run_count(
     if problems and on_invalid is OnInvalid.FAIL:
         raise InvalidRowsError(problems, reconciliation.read)
     cells = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(*CELL_KEYS).agg(pl.col("n").sum())
+    statuses = outcomes.group_by("status").agg(pl.col("n").sum())
     return CountResult(
         table=publication_table(cells, plan.indeling),
         reconciliation=reconciliation,
@@ -414,7 +420,54 @@ def run_count(
         ruleset=plan.ruleset,
         peildatum=plan.peildatum,
         cells=cells,
+        warnings=warnings(reconciliation, plan.ruleset, {s: int(n) for s, n in statuses.iter_rows()}),
     )
+
+
+#: A rule that excludes more than this share of the records read gets a warning.
+EXCLUDES_NEARLY_ALL = 0.95
+#: More than this share of the records rejected gets a warning.
+REJECTS_MOST = 0.5
+
+
+def warnings(reconciliation: Reconciliation, ruleset: RuleSet, statuses: Mapping[str | None, int]) -> list[str]:
+    """What makes a table suspect though nothing broke the contract: an all-zero table, one rule
+    that excludes nearly everything, most rows rejected, status values the rule set does not know."""
+    read = reconciliation.read
+    found: list[str] = []
+    if not read:
+        return ["het bestand bevat geen records: de tabel is leeg"]
+    if reconciliation.counted == 0:
+        found.append(
+            f"geen enkel record telt mee: de tabel is helemaal nul ({nl_int(read)} records gelezen). "
+            "Controleer de export met transparantie inspect."
+        )
+    for number, regel in enumerate(ruleset.regel, 1):
+        n = reconciliation.excluded.get(regel.id, 0)
+        if n > EXCLUDES_NEARLY_ALL * read:
+            found.append(
+                f"voorwaarde {number} ({regel.id}) sluit {nl_int(n)} van {nl_int(read)} records uit "
+                f"(meer dan {EXCLUDES_NEARLY_ALL:.0%}); klopt de export?"
+            )
+    if reconciliation.n_rejected > REJECTS_MOST * read:
+        found.append(
+            f"{nl_int(reconciliation.n_rejected)} van {nl_int(read)} records zijn afgewezen (meer dan de helft)"
+        )
+    known = set(ruleset.statussen) | {v for v in ruleset.literals() if v}
+    if ruleset.statussen:
+        unknown = sorted(((s, n) for s, n in statuses.items() if s is not None and s not in known), key=lambda x: -x[1])
+        if unknown:
+            shown = ", ".join(f"{_capped(s)!r} ({nl_int(n)})" for s, n in unknown[:VALUES])
+            more = f" en {len(unknown) - VALUES} andere" if len(unknown) > VALUES else ""
+            found.append(
+                f"statuswaarden die de regels niet kennen: {shown}{more}; zij tellen niet mee "
+                f"(bekend: {', '.join(sorted(ruleset.statussen))})"
+            )
+    return found
+
+
+def _capped(value: str, width: int = 40) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:

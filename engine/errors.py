@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 EXIT_INPUT_ERROR = 2
+#: `count --strikt`: the table was computed but a warning makes it suspect.
+EXIT_WARNING = 3
 
 
 class TransparantieError(Exception):

@@ -50,6 +50,7 @@ from engine.pipeline import (
     Plan,
     classify,
 )
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import Source, open_source
 
@@ -152,14 +153,15 @@ class ExplainResult:
 
 
 def explain_file(
-    path: Path | str,
+    path: Path | str | Sequence[Path | str],
     client_ids: Sequence[str],
     rules: str = DEFAULT_RULES,
     peildatum: date | None = None,
+    lezen: ReadOptions | None = None,
 ) -> ExplainResult:
     """Explain the given clients of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    return explain_clients(open_source(path), client_ids, ruleset, peildatum)
+    return explain_clients(open_source(path, lezen), client_ids, ruleset, peildatum)
 
 
 def _id_text(schema: pl.Schema) -> pl.Expr:
@@ -214,8 +216,11 @@ def _numbered(source: Source) -> pl.LazyFrame:
     """
     if source.format == "prepared":  # sorted by sleutel: the input's record number is kept
         return pl.scan_parquet(source.path).with_columns(pl.col(RECORD).alias(POSITION))
-    if source.format == "parquet":
-        return pl.scan_parquet(source.path, row_index_name=POSITION, row_index_offset=1)
+    if source.format == "parquet" and source.plan is not None and len(source.plan.parts) == 1:
+        return pl.scan_parquet(source.plan.parts[0].path, row_index_name=POSITION, row_index_offset=1).select(
+            POSITION,
+            pl.col(source.plan.columns.source[CLIENT_ID] if source.plan.columns else CLIENT_ID).alias(CLIENT_ID),
+        )
     return source.frame.with_row_index(POSITION, offset=1)
 
 

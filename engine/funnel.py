@@ -18,6 +18,7 @@ Steps (one row each in :attr:`FunnelResult.steps`, per group, in this order):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,7 @@ from engine.errors import RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import Niveau, nl_int
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, Signaal, select_ruleset
 from engine.source import open_source
 
@@ -97,17 +99,18 @@ class _Group:
 
 
 def funnel_file(
-    path: Path | str,
+    path: Path | str | Sequence[Path | str],
     rules: str = DEFAULT_RULES,
     peildatum: date | None = None,
     niveau: Niveau = Niveau.NEDERLAND,
     amr: int | None = None,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    lezen: ReadOptions | None = None,
 ) -> FunnelResult:
     """The funnel of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    return run_funnel(classify(open_source(path), ruleset, peildatum), niveau, amr, on_invalid, quarantine)
+    return run_funnel(classify(open_source(path, lezen), ruleset, peildatum), niveau, amr, on_invalid, quarantine)
 
 
 def signaal_scope(signaal: Signaal, ruleset: RuleSet) -> pl.Expr:

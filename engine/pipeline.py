@@ -93,7 +93,7 @@ def with_rules(source: Source, ruleset: RuleSet, peildatum: date | None, indelin
     if source.prepared is not None:
         record = prepared_record(source, ruleset, peildatum, indeling)
     else:
-        record = normalise(source.frame, source.schema, indeling, peildatum)
+        record = normalise(source.frame, source.schema, indeling, peildatum, source.datumformaten)
     return record.with_columns(
         *(expr.alias(RULE_PREFIX + rid) for rid, expr in ruleset.condition_exprs(peildatum).items()),
         *(expr.alias(SIGNAAL_PREFIX + sid) for sid, expr in ruleset.signaal_exprs().items()),

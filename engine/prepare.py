@@ -31,7 +31,7 @@ import engine
 from engine.contract import CONTRACT_VERSION, RAW_PREFIX, REQUIRED_COLUMNS, normalise
 from engine.count import OnInvalid, problems_from, rejection_details
 from engine.errors import InvalidRowsError, UsageError
-from engine.indeling import ALIAS_FILE, INDELING_FILE, default_indeling
+from engine.indeling import INDELING_FILES, default_indeling
 from engine.packed import (
     AANTAL,
     FORMAT_VERSION,
@@ -44,6 +44,7 @@ from engine.packed import (
     Layout,
 )
 from engine.paths import rules_dir
+from engine.readers import ReadOptions
 from engine.source import PREPARED_KEY, Source, open_source
 
 #: The columns of a prepared file, in order.
@@ -76,7 +77,7 @@ def provenance(source: Source) -> dict[str, str]:
         "contract_version": CONTRACT_VERSION,
         "format_version": FORMAT_VERSION,
         "engine_version": engine.__version__,
-        "indeling_sha256": _digest([INDELING_FILE, ALIAS_FILE]),
+        "indeling_sha256": _digest(list(INDELING_FILES)),
         "rules_sha256": _digest(list(rules_dir().glob("*.toml"))),
         "source": source.path.name,
     }
@@ -87,17 +88,18 @@ def prepare_file(
     output: Path,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    lezen: ReadOptions | None = None,
 ) -> PrepareResult:
     """Two passes: the input is read once and normalised into a staging file; the staging
     file is then packed, sorted and written. Counts, invalid rows and the distinct status
     and indicering values are read back from the staging file's small columns."""
-    source = open_source(input_path)
+    source = open_source(input_path, lezen)
     if source.prepared is not None:
         raise UsageError(f"{source.path} is already a prepared file")
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
     indeling = default_indeling()
-    record = normalise(source.frame, source.schema, indeling, peildatum=None)
+    record = normalise(source.frame, source.schema, indeling, None, source.datumformaten)
     meta = provenance(source)
     staging = output.with_name(output.name + ".tmp")
     staged = output.with_name(output.name + ".stage.tmp")

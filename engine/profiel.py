@@ -17,6 +17,7 @@ So, per gemeente, region and Nederland: ``ja + nee = geteld``, ``leeg + onvolled
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,6 +32,7 @@ from engine.errors import RowProblem
 from engine.indeling import Indeling
 from engine.layout import Niveau, nl_int
 from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -80,16 +82,17 @@ class ProfielResult:
 
 
 def profiel_file(
-    path: Path | str,
+    path: Path | str | Sequence[Path | str],
     rules: str = DEFAULT_RULES,
     peildatum: date | None = None,
     niveau: Niveau = Niveau.AMR,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    lezen: ReadOptions | None = None,
 ) -> ProfielResult:
     """The profile gap of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    return run_profiel(classify(open_source(path), ruleset, peildatum), niveau, on_invalid, quarantine)
+    return run_profiel(classify(open_source(path, lezen), ruleset, peildatum), niveau, on_invalid, quarantine)
 
 
 def run_profiel(

@@ -9,6 +9,7 @@ for any other SQL engine (:meth:`RuleSet.condition_sql`). Nothing else restates 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -102,6 +103,8 @@ class RuleSet(_Strict):
     signaal: list[Signaal] = []
     klantsoort: Klantsoort
     profiel: Profiel
+    #: Every inschrijvingsstatus Sonar knows; `count` warns about any other value in an export.
+    statussen: list[Text] = []
     path: Path | None = None
 
     @model_validator(mode="after")
@@ -116,6 +119,11 @@ class RuleSet(_Strict):
         return self
 
     # -- compiled forms ------------------------------------------------------------------------
+
+    def literals(self) -> set[str]:
+        """The string literals of the conditions ('ingeschreven'): values the rules name."""
+        texts = [r.sql for r in self.regel] + [r.sql_peildatum or "" for r in self.regel]
+        return {m.replace("''", "'") for t in texts for m in re.findall(r"'((?:[^']|'')*)'", t)}
 
     def condition_sql(self, peildatum: date | None) -> dict[str, str]:
         """Each rule as SQL text that is TRUE exactly when the condition holds (NULL fails)."""

@@ -1,29 +1,45 @@
-"""Opening an input file lazily: Parquet or CSV, with a clear error for anything else."""
+"""The input as the engine sees it: one lazy frame in the contract's column names.
+
+:func:`open_source` takes one path, several, a glob, a directory of parts or ``-``;
+``engine.readers`` decides how each file is read. A frame already in memory becomes a
+source through :func:`frame_source`.
+"""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from engine.errors import FileError
+if TYPE_CHECKING:
+    from engine.readers import ReadOptions, ReadPlan
 
-PARQUET_MAGIC = b"PAR1"
 #: Parquet key-value metadata that marks a file written by `transparantie prepare`.
 PREPARED_KEY = "transparantie.prepared"
 
 
 @dataclass(frozen=True)
 class Source:
-    """A lazily scanned input file and its schema (read from the footer/header only)."""
+    """A lazily read input and its schema (read from the footer/header only)."""
 
-    path: Path
-    format: str  # "parquet" | "csv" | "frame" | "prepared"
+    path: Path  # as the user named it (the first input, when there are several)
+    format: str  # "parquet" | "csv" | "excel" | "spss" | "stata" | "sas" | "frame" | "prepared"
     frame: pl.LazyFrame
     schema: pl.Schema
     prepared: dict[str, str] | None = None  # provenance of a prepared file, else None
+    plan: ReadPlan | None = None  # how it is read: for inspect
+    datumformaten: dict[str, str] = field(default_factory=dict)  # text date column -> format name
+    keep: tuple[Any, ...] = field(default=(), repr=False)  # temporary copies live as long as the source
+
+    @property
+    def paths(self) -> list[Path]:
+        """Every file read (for the check that no output overwrites an input)."""
+        if self.plan is None:
+            return [self.path] if self.format != "frame" else []
+        return [p.path for p in self.plan.parts]
 
 
 def frame_source(frame: pl.LazyFrame | pl.DataFrame, name: str = "<frame>") -> Source:
@@ -32,52 +48,7 @@ def frame_source(frame: pl.LazyFrame | pl.DataFrame, name: str = "<frame>") -> S
     return Source(path=Path(name), format="frame", frame=lazy, schema=lazy.collect_schema())
 
 
-def open_source(path: Path | str) -> Source:
-    path = Path(path)
-    if not path.exists():
-        raise FileError(f"input file not found: {path}")
-    if path.is_dir():
-        raise FileError(f"input is a directory, not a file: {path}")
-    size = path.stat().st_size
-    if size == 0:
-        raise FileError(f"input file is empty (0 bytes): {path}")
-    with path.open("rb") as handle:
-        head = handle.read(4096)
-    if head.startswith(PARQUET_MAGIC):
-        source = _scan(path, "parquet", pl.scan_parquet(path))
-        meta = pl.read_parquet_metadata(path)
-        if PREPARED_KEY in meta:
-            return Source(path, "prepared", source.frame, source.schema, json.loads(meta[PREPARED_KEY]))
-        return source
-    if path.suffix.lower() == ".parquet":
-        raise FileError(f"{path} has a .parquet name but is not a Parquet file (no PAR1 header)")
-    if not _looks_like_text(head):
-        raise FileError(f"{path} is neither Parquet nor CSV (it looks binary)")
-    # CSV: every column is read as text; the contract types it (engine.contract).
-    return _scan(path, "csv", pl.scan_csv(path, infer_schema=False, encoding="utf8-lossy"))
+def open_source(inputs: str | Path | Sequence[str | Path], options: ReadOptions | None = None) -> Source:
+    from engine.readers import open_input
 
-
-def _scan(path: Path, fmt: str, frame: pl.LazyFrame) -> Source:
-    try:
-        schema = frame.collect_schema()
-    except Exception as exc:  # polars raises ComputeError, OSError, ... for a broken file
-        raise FileError(f"cannot read {path} as {fmt}: {_first_line(exc)}") from None
-    if fmt == "csv" and len(schema) <= 1 and "client_id" not in schema:
-        raise FileError(f"{path} is not a CSV file with a header row of the input contract's columns")
-    return Source(path=path, format=fmt, frame=frame, schema=schema)
-
-
-def _looks_like_text(head: bytes) -> bool:
-    if b"\x00" in head:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut at the 4096-byte boundary is still text.
-        return exc.start >= len(head) - 3
-    return True
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return open_input(inputs, options)

@@ -116,13 +116,14 @@ def test_excluded_rejected_and_duplicated_clients(small: Path) -> None:
     assert "  profiel: nee" in c and "    nee  affiniteiten: affiniteiten geregistreerd" in c
     assert "    nee  taaksoortvraag: minstens één van de twintig taaksoortvragen geregistreerd" in c
     assert d[1] == (
-        "  uitkomst: afgewezen [gemeente_onbekend]: gemeente matches no gemeente of the indeling; waarde 'Atlantis'"
+        "  uitkomst: afgewezen [gemeente_onbekend]: gemeente is geen gemeente van de indeling "
+        "(naam, CBS-code of voormalige gemeente); waarde 'Atlantis'"
     )
     assert "  invoercontrole: afgewezen [gemeente_onbekend]" in d
     for block in (e1, e2):
         assert block[1] == (
-            "  uitkomst: afgewezen [client_id_dubbel]: client_id occurs more than once "
-            "(every occurrence is set aside); waarde 'e'"
+            "  uitkomst: afgewezen [client_id_dubbel]: client_id komt meer dan eens voor "
+            "(elk voorkomen wordt afgewezen); waarde 'e'"
         )
 
 

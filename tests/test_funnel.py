@@ -61,9 +61,10 @@ def test_table_shows_every_step_in_rule_order(small: Path, tmp_path: Path) -> No
         "      aantal        over  stap",
         "          12          12  records gelezen",
         "           3           9  afgewezen: breekt het invoercontract",
-        "           2                waarvan client_id_dubbel: client_id occurs more than once "
-        "(every occurrence is set aside)",
-        "           1                waarvan gemeente_onbekend: gemeente matches no gemeente of the indeling",
+        "           2                waarvan client_id_dubbel: client_id komt meer dan eens voor "
+        "(elk voorkomen wordt afgewezen)",
+        "           1                waarvan gemeente_onbekend: gemeente is geen gemeente van de indeling "
+        "(naam, CBS-code of voormalige gemeente)",
         f"           3           6  voorwaarde 1 ingeschreven: {LABEL_1}",
         "           1           5  voorwaarde 2 open_dienstverlening: Er is sprake van een ‘open dienstverlening’. "
         "Dit wil zeggen dat de indicering een begindatum heeft maar geen einddatum.",

@@ -33,13 +33,13 @@ def assert_clean_error(result, *fragments: str) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    assert_clean_error(run("count", tmp_path / "nope.parquet"), "input file not found", "nope.parquet")
+    assert_clean_error(run("count", tmp_path / "nope.parquet"), "invoerbestand niet gevonden", "nope.parquet")
 
 
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.parquet"
     path.write_bytes(b"")
-    assert_clean_error(run("count", path), "input file is empty (0 bytes)")
+    assert_clean_error(run("count", path), "invoerbestand is leeg (0 bytes)")
 
 
 def test_corrupt_parquet(tmp_path: Path) -> None:
@@ -47,29 +47,29 @@ def test_corrupt_parquet(tmp_path: Path) -> None:
     data = good.read_bytes()
     bad = tmp_path / "corrupt.parquet"
     bad.write_bytes(data[: len(data) // 2])
-    assert_clean_error(run("count", bad), "cannot read", "corrupt.parquet")
+    assert_clean_error(run("count", bad), "niet lezen als Parquet", "corrupt.parquet")
 
 
 def test_parquet_name_but_not_parquet(tmp_path: Path) -> None:
     path = tmp_path / "fake.parquet"
     path.write_text("client_id\nx\n")
-    assert_clean_error(run("count", path), "not a Parquet file")
+    assert_clean_error(run("count", path), "geen Parquet-bestand (geen PAR1-kop)")
 
 
 def test_binary_garbage(tmp_path: Path) -> None:
     path = tmp_path / "blob.bin"
     path.write_bytes(bytes(range(256)) * 10)
-    assert_clean_error(run("count", path), "neither Parquet nor CSV")
+    assert_clean_error(run("count", path), "onbekend formaat")
 
 
 def test_text_that_is_not_client_csv(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("just some notes\nnothing tabular\n")
-    assert_clean_error(run("count", path), "not a CSV file with a header row")
+    assert_clean_error(run("count", path), "geen scheidingsteken gevonden in de kopregel")
 
 
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
-    assert_clean_error(run("count", tmp_path), "is a directory")
+    assert_clean_error(run("count", tmp_path), "bevat geen bestanden")
 
 
 # --- columns -----------------------------------------------------------------------------------
@@ -78,13 +78,13 @@ def test_directory_is_not_a_file(tmp_path: Path) -> None:
 def test_missing_required_column(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     frame([client("a")]).drop("banenafspraak", "taaksoort_07").write_parquet(path)
-    assert_clean_error(run("count", path), "missing required column(s): banenafspraak, taaksoort_07")
+    assert_clean_error(run("count", path), "ontbrekende kolom(men): banenafspraak, taaksoort_07")
 
 
 def test_column_of_unusable_type(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     frame([client("a")]).with_columns(pl.lit(1.5).alias("indicering_begin")).write_parquet(path)
-    assert_clean_error(run("count", path), "column 'indicering_begin' has type Float64")
+    assert_clean_error(run("count", path), "kolom 'indicering_begin' heeft type Float64, dat geen datum kan bevatten")
 
 
 def test_extra_columns_are_ignored(tmp_path: Path) -> None:

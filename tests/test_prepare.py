@@ -55,7 +55,7 @@ def test_provenance_is_recorded(raw: Path, tmp_path: Path) -> None:
     prepared = tmp_path / "p.parquet"
     prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
     meta = json.loads(pl.read_parquet_metadata(prepared)[PREPARED_KEY])
-    assert meta["contract_version"] == "2025.1"
+    assert meta["contract_version"] == "2025.2"
     assert meta["source"] == "raw.parquet"
     assert len(meta["indeling_sha256"]) == len(meta["rules_sha256"]) == 16
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import count, explain, funnel, generate, prepare, profiel, rules
+from engine.cli import count, explain, funnel, generate, inspect, prepare, profiel, rules
 
 app = typer.Typer(
     name="transparantie",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("inspect")(inspect.inspect)
 app.command("count")(count.count)
 app.command("rules")(rules.rules)
 app.command("generate")(generate.generate)

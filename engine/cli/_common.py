@@ -15,11 +15,65 @@ from rich.console import Console
 
 from engine.count import OnInvalid
 from engine.errors import EXIT_INPUT_ERROR, TransparantieError
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-InputFile = Annotated[Path, typer.Argument(help="Client records: Parquet, or CSV with the same columns.")]
+InputFile = Annotated[
+    Path,
+    typer.Argument(
+        help="Cliëntrecords: Parquet, CSV (ook .gz/.zip), Excel, SPSS, Stata of SAS; een map met delen, een "
+        "patroon ('delen/*.csv') of - voor standaardinvoer.",
+        show_default=False,
+    ),
+]
+InputFiles = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Cliëntrecords: Parquet, CSV (ook .gz/.zip), Excel (.xlsx/.xls), SPSS (.sav), Stata (.dta) of SAS "
+        "(.sas7bdat/.xpt); meerdere bestanden, een map met delen of een patroon worden één invoer; - leest "
+        "standaardinvoer. Parquet en CSV worden gestroomd, de andere formaten in hun geheel gelezen.",
+        show_default=False,
+    ),
+]
+_READ = "Invoer lezen"
+Scheidingsteken = Annotated[
+    str | None,
+    typer.Option(help="CSV: het scheidingsteken (, ; | of tab); standaard herkend.", rich_help_panel=_READ),
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(help="CSV: de codering (utf-8 of cp1252); standaard herkend.", rich_help_panel=_READ),
+]
+Blad = Annotated[str | None, typer.Option(help="Excel: het werkblad; standaard het eerste.", rich_help_panel=_READ)]
+Kolommen = Annotated[
+    Path | None,
+    typer.Option(
+        help='TOML-bestand met afwijkende kolomnamen: \\[kolommen] "Naam in export" = "client_id".',
+        rich_help_panel=_READ,
+    ),
+]
+Datumformaat = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Datumformaat van tekstdatums, voor alle datumkolommen (dd-mm-jjjj) of per kolom "
+        "(indicering_begin=dd-mm-jjjj); standaard per kolom herkend. Herhaalbaar.",
+        rich_help_panel=_READ,
+    ),
+]
+
+
+def read_options(
+    scheidingsteken: str | None,
+    encoding: str | None,
+    blad: str | None,
+    kolommen: Path | None,
+    datumformaat: list[str] | None,
+) -> ReadOptions:
+    return ReadOptions(scheidingsteken, encoding, blad, kolommen, tuple(datumformaat or ()))
+
+
 Peildatum = Annotated[
     datetime | None,
     typer.Option(

@@ -9,25 +9,31 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
-    InputFile,
+    Blad,
+    Datumformaat,
+    Encoding,
+    InputFiles,
+    Kolommen,
     OnInvalidOption,
     Peildatum,
     QuarantineOption,
     Rules,
+    Scheidingsteken,
     as_date,
     guarded,
+    read_options,
     say,
     write_stdout,
 )
 from engine.count import OnInvalid, count_file
-from engine.errors import UsageError
+from engine.errors import EXIT_WARNING, UsageError
 from engine.formats import Format, render_differences, render_table, write_table
 from engine.layout import nl_int
 from engine.reference import compare, load_reference
 
 
 def count(
-    file: InputFile,
+    file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
@@ -38,18 +44,31 @@ def count(
         typer.Option(help="Compare with an official table: '2025q2' or a file in the output shape."),
     ] = None,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
+    strikt: Annotated[
+        bool, typer.Option("--strikt", help="Een waarschuwing (verdachte tabel) stopt met exitcode 3.")
+    ] = False,
     quarantine: QuarantineOption = None,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Count client records into the published Transparantie table.
 
     Example: transparantie count sample_data/clients-2025q2.parquet --reference 2025q2
     """
-    with guarded(file):
+    with guarded(file[0]):
         if format in (Format.PARQUET, Format.XLSX) and output is None:
             raise UsageError(f"--format {format.value} needs --output PATH")
         ref = load_reference(reference) if reference else None
         result = count_file(
-            file, rules=rules, peildatum=as_date(peildatum), on_invalid=on_invalid, quarantine=quarantine
+            file,
+            rules=rules,
+            peildatum=as_date(peildatum),
+            on_invalid=on_invalid,
+            quarantine=quarantine,
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
         )
         table = result.region(amr) if amr is not None else result.table
         # The printed table carries its notes; data formats keep stdout clean and note on stderr.
@@ -73,5 +92,10 @@ def count(
             write_table(table, format.value, output)
             for note in notes:
                 say(note)
+        for warning in result.warnings:
+            say(f"waarschuwing: {warning}")
         if differences:
             raise typer.Exit(1)
+        if strikt and result.warnings:
+            say("--strikt: gestopt vanwege de waarschuwing(en) hierboven")
+            raise typer.Exit(EXIT_WARNING)

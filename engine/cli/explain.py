@@ -7,7 +7,22 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, InputFile, Peildatum, Rules, as_date, guarded, say, write_stdout
+from engine.cli._common import (
+    DEFAULT_RULES_OPTION,
+    Blad,
+    Datumformaat,
+    Encoding,
+    InputFiles,
+    Kolommen,
+    Peildatum,
+    Rules,
+    Scheidingsteken,
+    as_date,
+    guarded,
+    read_options,
+    say,
+    write_stdout,
+)
 from engine.errors import EXIT_INPUT_ERROR
 
 
@@ -17,11 +32,16 @@ class ExplainFormat(StrEnum):
 
 
 def explain(
-    file: InputFile,
+    file: InputFiles,
     client_id: Annotated[list[str], typer.Option("--client-id", help="The client to explain; repeat for more.")],
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     format: Annotated[ExplainFormat, typer.Option("--format", help="Output format.")] = ExplainFormat.TEXT,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Explain clients: every rule's verdict, the profile, the resulting cell.
 
@@ -41,8 +61,14 @@ def explain(
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.explain import explain_file, render_json, render_text
 
-    with guarded(file):
-        result = explain_file(file, client_id, rules=rules, peildatum=as_date(peildatum))
+    with guarded(file[0]):
+        result = explain_file(
+            file,
+            client_id,
+            rules=rules,
+            peildatum=as_date(peildatum),
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+        )
         write_stdout(render_text(result) if format is ExplainFormat.TEXT else render_json(result))
         if result.missing:
             say(f"error: {result.missing_message()}")

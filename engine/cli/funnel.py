@@ -9,13 +9,19 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
-    InputFile,
+    Blad,
+    Datumformaat,
+    Encoding,
+    InputFiles,
+    Kolommen,
     OnInvalidOption,
     Peildatum,
     QuarantineOption,
     Rules,
+    Scheidingsteken,
     as_date,
     guarded,
+    read_options,
     say,
     write_stdout,
 )
@@ -30,7 +36,7 @@ class FunnelFormat(StrEnum):
 
 
 def funnel(
-    file: InputFile,
+    file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     niveau: Annotated[Niveau, typer.Option(help="One funnel for Nederland, per region, or per gemeente.")] = (
@@ -40,6 +46,11 @@ def funnel(
     format: Annotated[FunnelFormat, typer.Option("--format", help="Output format.")] = FunnelFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Run the counting rules in their published order; show where records drop out.
 
@@ -63,7 +74,7 @@ def funnel(
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.funnel import funnel_file, funnel_json, render_funnel
 
-    with guarded(file):
+    with guarded(file[0]):
         result = funnel_file(
             file,
             rules=rules,
@@ -72,6 +83,7 @@ def funnel(
             amr=amr,
             on_invalid=on_invalid,
             quarantine=quarantine,
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
         )
         if format is FunnelFormat.TABLE:
             write_stdout(render_funnel(result))

@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import InputFile, OnInvalidOption, QuarantineOption, guarded, say
+from engine.cli._common import (
+    Blad,
+    Datumformaat,
+    Encoding,
+    InputFile,
+    Kolommen,
+    OnInvalidOption,
+    QuarantineOption,
+    Scheidingsteken,
+    guarded,
+    read_options,
+    say,
+)
 from engine.count import OnInvalid
 from engine.layout import nl_int
 
@@ -17,6 +29,11 @@ def prepare(
     output: Annotated[Path, typer.Argument(help="The prepared Parquet file to write.")],
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Apply the input contract once and write a compact file that every command accepts.
 
@@ -26,7 +43,13 @@ def prepare(
     from engine.prepare import prepare_file
 
     with guarded(file):
-        result = prepare_file(file, output, on_invalid, quarantine)
+        result = prepare_file(
+            file,
+            output,
+            on_invalid,
+            quarantine,
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+        )
         rejected = sum(result.rejected.values())
         say(
             f"{nl_int(result.read)} records gelezen, {nl_int(rejected)} afgewezen; "

@@ -9,13 +9,19 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
-    InputFile,
+    Blad,
+    Datumformaat,
+    Encoding,
+    InputFiles,
+    Kolommen,
     OnInvalidOption,
     Peildatum,
     QuarantineOption,
     Rules,
+    Scheidingsteken,
     as_date,
     guarded,
+    read_options,
     say,
     write_stdout,
 )
@@ -30,7 +36,7 @@ class ProfielFormat(StrEnum):
 
 
 def profiel(
-    file: InputFile,
+    file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     niveau: Annotated[
@@ -39,6 +45,11 @@ def profiel(
     format: Annotated[ProfielFormat, typer.Option("--format", help="Output format.")] = ProfielFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Among counted clients: who has a profile, and what the others miss.
 
@@ -61,7 +72,7 @@ def profiel(
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.profiel import profiel_file, profiel_json, render_profiel
 
-    with guarded(file):
+    with guarded(file[0]):
         result = profiel_file(
             file,
             rules=rules,
@@ -69,6 +80,7 @@ def profiel(
             niveau=niveau,
             on_invalid=on_invalid,
             quarantine=quarantine,
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
         )
         if format is ProfielFormat.TABLE:
             write_stdout(render_profiel(result))
