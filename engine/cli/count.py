@@ -9,6 +9,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     InputFile,
     OnInvalidOption,
     Peildatum,
@@ -16,6 +17,7 @@ from engine.cli._common import (
     Rules,
     as_date,
     guarded,
+    refuse_unsafe_outputs,
     say,
     write_stdout,
 )
@@ -23,6 +25,7 @@ from engine.count import OnInvalid, count_file
 from engine.errors import UsageError
 from engine.formats import Format, render_differences, render_table, write_table
 from engine.layout import nl_int
+from engine.output import write_text
 from engine.reference import compare, load_reference
 
 
@@ -39,6 +42,7 @@ def count(
     ] = None,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Count client records into the published Transparantie table.
 
@@ -47,9 +51,15 @@ def count(
     with guarded(file):
         if format in (Format.PARQUET, Format.XLSX) and output is None:
             raise UsageError(f"--format {format.value} needs --output PATH")
+        refuse_unsafe_outputs([file], [("--output", output), ("--quarantine", quarantine)])
         ref = load_reference(reference) if reference else None
         result = count_file(
-            file, rules=rules, peildatum=as_date(peildatum), on_invalid=on_invalid, quarantine=quarantine
+            file,
+            rules=rules,
+            peildatum=as_date(peildatum),
+            on_invalid=on_invalid,
+            quarantine=quarantine,
+            allow_bsn=sta_bsn_toe,
         )
         table = result.region(amr) if amr is not None else result.table
         # The printed table carries its notes; data formats keep stdout clean and note on stderr.
@@ -68,7 +78,7 @@ def count(
             if output is None:
                 write_stdout(text)
             else:
-                output.write_text(text + "\n", encoding="utf-8")
+                write_text(output, text + "\n", option="--output")
         else:
             write_table(table, format.value, output)
             for note in notes:

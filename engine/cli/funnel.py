@@ -9,6 +9,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     InputFile,
     OnInvalidOption,
     Peildatum,
@@ -16,11 +17,13 @@ from engine.cli._common import (
     Rules,
     as_date,
     guarded,
+    refuse_unsafe_outputs,
     say,
     write_stdout,
 )
 from engine.count import OnInvalid
 from engine.layout import Niveau
+from engine.privacy import MIN_AANTAL
 
 
 class FunnelFormat(StrEnum):
@@ -40,6 +43,15 @@ def funnel(
     format: Annotated[FunnelFormat, typer.Option("--format", help="Output format.")] = FunnelFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    sta_bsn_toe: AllowBsnOption = False,
+    min_aantal: Annotated[
+        int,
+        typer.Option(
+            "--min-aantal",
+            min=1,
+            help="Status- en indiceringwaarden met minder records dan dit staan samen op één regel 'overig'.",
+        ),
+    ] = MIN_AANTAL,
 ) -> None:
     """Run the counting rules in their published order; show where records drop out.
 
@@ -47,7 +59,8 @@ def funnel(
     the records excluded there ('aantal') and still in ('over'); a signaal
     line after its rule; and the counted clients, equal to `count`. Then the
     normalised status and indicering values seen, with the klantsoort each
-    maps to, so a misspelt export shows.
+    maps to, so a misspelt export shows; values seen in fewer than
+    --min-aantal records are summed on one line 'overig'.
 
     csv: the steps; columns niveau, amr, arbeidsmarktregio, gemeente, stap,
     soort (gelezen, afgewezen, reden, regel, signaal, geteld), id, label,
@@ -55,7 +68,9 @@ def funnel(
 
     json: an object with regels, geldig_vanaf, peildatum, niveau, amr,
     stappen (the csv rows), status (waarde, aantal, geteld), indicering
-    (waarde, klantsoort, aantal, geteld) and reconciliatie (gelezen, geteld,
+    (waarde, klantsoort, aantal, geteld; the last row 'overig' when rare
+    values were summed), overig (min_aantal, and per column how many values
+    that row stands for) and reconciliatie (gelezen, geteld,
     uitgesloten per rule, afgewezen per reden).
 
     Example: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
@@ -64,6 +79,7 @@ def funnel(
     from engine.funnel import funnel_file, funnel_json, render_funnel
 
     with guarded(file):
+        refuse_unsafe_outputs([file], [("--quarantine", quarantine)])
         result = funnel_file(
             file,
             rules=rules,
@@ -72,6 +88,8 @@ def funnel(
             amr=amr,
             on_invalid=on_invalid,
             quarantine=quarantine,
+            allow_bsn=sta_bsn_toe,
+            min_aantal=min_aantal,
         )
         if format is FunnelFormat.TABLE:
             write_stdout(render_funnel(result))

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import InputFile, OnInvalidOption, QuarantineOption, guarded, say
+from engine.cli._common import (
+    AllowBsnOption,
+    InputFile,
+    OnInvalidOption,
+    QuarantineOption,
+    guarded,
+    refuse_unsafe_outputs,
+    say,
+)
 from engine.count import OnInvalid
 from engine.layout import nl_int
 
@@ -17,6 +25,7 @@ def prepare(
     output: Annotated[Path, typer.Argument(help="The prepared Parquet file to write.")],
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Apply the input contract once and write a compact file that every command accepts.
 
@@ -26,7 +35,8 @@ def prepare(
     from engine.prepare import prepare_file
 
     with guarded(file):
-        result = prepare_file(file, output, on_invalid, quarantine)
+        refuse_unsafe_outputs([file], [("OUT", output), ("--quarantine", quarantine)])
+        result = prepare_file(file, output, on_invalid, quarantine, allow_bsn=sta_bsn_toe)
         rejected = sum(result.rejected.values())
         say(
             f"{nl_int(result.read)} records gelezen, {nl_int(rejected)} afgewezen; "

@@ -9,6 +9,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     InputFile,
     OnInvalidOption,
     Peildatum,
@@ -16,6 +17,7 @@ from engine.cli._common import (
     Rules,
     as_date,
     guarded,
+    refuse_unsafe_outputs,
     say,
     write_stdout,
 )
@@ -39,6 +41,7 @@ def profiel(
     format: Annotated[ProfielFormat, typer.Option("--format", help="Output format.")] = ProfielFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Among counted clients: who has a profile, and what the others miss.
 
@@ -62,6 +65,7 @@ def profiel(
     from engine.profiel import profiel_file, profiel_json, render_profiel
 
     with guarded(file):
+        refuse_unsafe_outputs([file], [("--quarantine", quarantine)])
         result = profiel_file(
             file,
             rules=rules,
@@ -69,6 +73,7 @@ def profiel(
             niveau=niveau,
             on_invalid=on_invalid,
             quarantine=quarantine,
+            allow_bsn=sta_bsn_toe,
         )
         if format is ProfielFormat.TABLE:
             write_stdout(render_profiel(result))
