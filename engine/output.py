@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+import polars as pl
+
 from engine.errors import TransparantieError
 
 #: Mode of files that hold client-level data (quarantine, prepared files).
@@ -173,7 +175,14 @@ def atomic_path(target: Path | str, *, private: bool = False, option: str = "") 
         raise output_failure(option, target, exc) from None
     _ACTIVE[temp] = _Pending(option, target)
     try:
-        yield temp
+        try:
+            yield temp
+        except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            # While every temporary is still registered: is this about an output?
+            blamed = blame(exc)
+            if blamed is not None:
+                raise blamed from None
+            raise
         try:
             _fsync_file(temp)
             os.replace(temp, target)
@@ -210,6 +219,11 @@ def scratch_path(beside: Path | str, *, option: str = "") -> Iterator[Path]:
     _ACTIVE[temp] = _Pending(option, beside)
     try:
         yield temp
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+        blamed = blame(exc)
+        if blamed is not None:
+            raise blamed from None
+        raise
     finally:
         _ACTIVE.pop(temp, None)
         with contextlib.suppress(OSError):
@@ -270,7 +284,8 @@ def check_outputs(inputs: Sequence[Path], outputs: Sequence[tuple[str, Path | No
     the option that names an output (``--output``, ``--quarantine``, ``OUT``) and its path
     (None when not given). An output that is, or resolves to (symlink, hard link), an input or
     another output of this run is a :class:`SameFileError`; an output whose directory is
-    missing or not writable, or that is a directory, is an :class:`OutputError`.
+    missing or not writable, or that is a directory, is an :class:`OutputError`. Then the
+    temporaries that killed runs left in the output directories are removed.
     """
     given = [(option, Path(path)) for option, path in outputs if path is not None]
     seen: list[tuple[str, Path, Path, tuple[int, int] | None]] = []
@@ -300,6 +315,8 @@ def check_outputs(inputs: Sequence[Path], outputs: Sequence[tuple[str, Path | No
                 )
         seen.append((option, path, resolved, identity))
         _check_writable(option, path)
+    for directory in {path.absolute().parent for _, path in given}:
+        remove_stale_temporaries(directory)
 
 
 def _check_writable(option: str, path: Path) -> None:
