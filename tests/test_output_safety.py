@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from engine import output
 from engine.cli import app
 from engine.cli._common import guarded
+from engine.errors import UsageError
 from engine.output import SameFileError, atomic_path, check_outputs, is_temp_name, write_text
 from engine.privacy import BSN_MIN_ROWS, looks_like_bsn
 from tests.factory import client, write_parquet
@@ -278,6 +279,14 @@ def test_a_polars_panic_is_a_message_not_a_traceback(capsys: pytest.CaptureFixtu
         raise pl.exceptions.PanicException("range end index 131 out of range\nmore")
     assert exit_info.value.exit_code == 2
     assert "fout: kan x.parquet niet lezen: range end index 131 out of range" in capsys.readouterr().err
+
+
+def test_no_message_line_echoes_a_huge_value(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit), guarded(Path("x.csv")):
+        raise UsageError("first line " + "y" * 100_000 + "\nsecond line")
+    err = capsys.readouterr().err
+    assert err.startswith("error: first line yyy") and "second line" in err
+    assert len(err) < 1100
 
 
 def test_long_values_are_cut_in_messages(tmp_path: Path) -> None:

@@ -44,6 +44,10 @@ AllowBsnOption = Annotated[
 ]
 
 
+#: Longest line of an error message; values in it are capped shorter (engine.errors.shown).
+MAX_LINE = 1000
+
+
 def as_date(value: datetime | None) -> date | None:
     return value.date() if value is not None else None
 
@@ -65,7 +69,9 @@ def guarded(input_path: Path | None = None) -> Iterator[None]:
     try:
         yield
     except TransparantieError as exc:
-        err.print(f"{exc.label}: {exc}", markup=False)
+        # Each line capped: a message must never echo a huge value whole.
+        text = "\n".join(capped(line, MAX_LINE) for line in str(exc).splitlines())
+        err.print(f"{exc.label}: {text}", markup=False)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
         blamed = blame(exc)
