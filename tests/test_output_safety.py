@@ -339,6 +339,18 @@ def test_bsn_like_client_ids_stop_the_run(tmp_path: Path) -> None:
     assert "6 records gelezen = 5 geteld" in allowed.stdout
 
 
+def test_a_run_that_fails_after_the_quarantine_was_sunk_leaves_the_old_one(tmp_path: Path) -> None:
+    # The BSN guard stops the run after the one collection that also wrote the quarantine rows.
+    path = write_parquet([client(i) for i in bsns(BSN_MIN_ROWS)] + [client("x", gemeente="Atlantis")], tmp_path / "x")
+    quarantine = tmp_path / "q.parquet"
+    quarantine.write_bytes(b"old quarantine")
+    for command in ("count", "funnel", "profiel"):
+        result = run(command, path, "--on-invalid", "quarantine", "--quarantine", quarantine)
+        assert_refused(result, "elfproef")
+        assert quarantine.read_bytes() == b"old quarantine"
+        assert temporaries(tmp_path) == []
+
+
 def test_one_bsn_in_a_tiny_file_stops_it_but_not_in_a_big_one(tmp_path: Path) -> None:
     one = bsns(1)
     tiny = write_parquet([client(one[0]), client("a")], tmp_path / "tiny.parquet")
