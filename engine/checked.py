@@ -17,10 +17,12 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.count import OnInvalid, Reconciliation, problems_from, rejected_details
+from engine.count import OnInvalid, Reconciliation, bsn_found, problems_from, rejected_details
 from engine.count import reconcile as _count_reconcile  # the very same reconciliation as count's
 from engine.errors import InvalidRowsError, RowProblem, UsageError
+from engine.output import maybe_atomic_path
 from engine.pipeline import AFGEWEZEN, Plan
+from engine.privacy import check_bsn
 from engine.rules import RuleSet
 
 
@@ -37,24 +39,30 @@ def collect_checked(
     query: pl.LazyFrame,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    allow_bsn: bool = False,
 ) -> Checked:
-    """Run ``query`` (an aggregation with ``uitkomst``, ``reden`` and ``n`` over every record)
-    and, when quarantining, count's quarantine sink, in one ``collect_all``.
+    """Run ``query`` (an aggregation with ``uitkomst``, ``reden`` and ``n`` over every record,
+    and ``bsn_achtig`` when it comes from :func:`engine.count.grouped_outcomes`) and, when
+    quarantining, count's quarantine sink, in one ``collect_all``.
 
-    Raises :class:`InvalidRowsError` (fail mode, any invalid row) exactly as ``count`` does.
+    Raises :class:`InvalidRowsError` (fail mode, any invalid row) exactly as ``count`` does,
+    and stops on BSN-like client_ids as ``count`` does. The quarantine file is written
+    atomically, only when all of this succeeded.
     """
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
-    queries = [query]
-    if on_invalid is OnInvalid.QUARANTINE:
-        assert quarantine is not None
-        queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
-    result = pl.collect_all(queries)[0]
-    problems: list[RowProblem] = []
-    if result.filter(pl.col("uitkomst") == AFGEWEZEN)["n"].sum() > 0:
-        problems = problems_from(rejected_details(plan), plan.indeling)
-        if on_invalid is OnInvalid.FAIL:
-            raise InvalidRowsError(problems, int(result["n"].sum()))
+    target = quarantine if on_invalid is OnInvalid.QUARANTINE else None
+    with maybe_atomic_path(target, private=True, option="--quarantine") as temp:
+        queries = [query]
+        if temp is not None:
+            queries.append(plan.quarantine().sink_parquet(temp, lazy=True))
+        result = pl.collect_all(queries)[0]
+        check_bsn(bsn_found(result), int(result["n"].sum()), allow_bsn)
+        problems: list[RowProblem] = []
+        if result.filter(pl.col("uitkomst") == AFGEWEZEN)["n"].sum() > 0:
+            problems = problems_from(rejected_details(plan), plan.indeling)
+            if on_invalid is OnInvalid.FAIL:
+                raise InvalidRowsError(problems, int(result["n"].sum()))
     return Checked(result=result, problems=problems)
 
 

@@ -12,10 +12,26 @@ from dataclasses import dataclass, field
 EXIT_INPUT_ERROR = 2
 #: `count --strikt`: the table was computed but a warning makes it suspect.
 EXIT_WARNING = 3
+#: Longest value echoed in a message (longer ones are cut, with '…'), and how many at most.
+MAX_SHOWN_CHARS = 60
+MAX_SHOWN_VALUES = 5
+
+
+def capped(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A value (an id, say) for a message, cut to ``limit`` characters with '…'."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``repr`` of a value for a message, cut to ``limit`` characters with '…'."""
+    return capped(repr(value), limit)
 
 
 class TransparantieError(Exception):
     """Base class: a problem the user can fix (bad input, bad rule file, bad option)."""
+
+    #: The word the CLI puts before the message; "fout" for the messages already in Dutch.
+    label = "error"
 
 
 @dataclass
@@ -31,12 +47,12 @@ class RowProblem:
     hint: str = ""
 
     def render(self) -> str:
-        shown = ", ".join(repr(v) for v in self.values) if self.values else "(none)"
-        ids = ", ".join(self.example_ids) if self.example_ids else "(none)"
+        values = ", ".join(shown(v) for v in self.values[:MAX_SHOWN_VALUES]) if self.values else "(none)"
+        ids = ", ".join(capped(i) for i in self.example_ids[:MAX_SHOWN_VALUES]) if self.example_ids else "(none)"
         text = (
             f"column '{self.column}': {self.description} [{self.reden}]\n"
             f"  rows affected: {self.n_rows}\n"
-            f"  offending values: {shown}\n"
+            f"  offending values: {values}\n"
             f"  example client_id: {ids}"
         )
         return text + (f"\n  {self.hint}" if self.hint else "")

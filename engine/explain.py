@@ -36,7 +36,7 @@ from engine.contract import (
     check_by_reden,
     registered_taaksoort,
 )
-from engine.errors import TransparantieError
+from engine.errors import MAX_SHOWN_VALUES, TransparantieError, capped
 from engine.indeling import Indeling
 from engine.layout import figure_column
 from engine.packed import RECORD
@@ -149,7 +149,7 @@ class ExplainResult:
         return heading("Uitleg per cliënt", self.ruleset, self.peildatum)
 
     def missing_message(self) -> str:
-        return f"client_id not found in {self.source}: {', '.join(self.missing)}"
+        return f"client_id not found in {self.source}: {', '.join(capped(m) for m in self.missing[:MAX_SHOWN_VALUES])}"
 
 
 def explain_file(

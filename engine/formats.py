@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
 from engine.layout import FIGURES, nl_int
+from engine.output import write_bytes, write_text
 from engine.reference import Difference
 
 
@@ -76,14 +79,19 @@ def _opt(n: int | None) -> str:
 
 
 def write_table(table: pl.DataFrame, fmt: str, output: Path | None) -> None:
-    """CSV, Parquet, JSON or Excel with exactly the output columns. CSV/JSON go to stdout without --output."""
+    """CSV, Parquet, JSON or Excel with exactly the output columns. CSV/JSON go to stdout without --output.
+
+    A file is written atomically (engine.output): complete, or not at all.
+    """
     if fmt in ("parquet", "xlsx"):
         if output is None:
             raise ValueError(f"{fmt} needs --output")
+        buffer = io.BytesIO()
         if fmt == "parquet":
-            table.write_parquet(output)
+            table.write_parquet(buffer)
         else:
-            write_excel(table, output)
+            write_excel(table, buffer)
+        write_bytes(output, buffer.getvalue(), option="--output")
     elif fmt == "csv":
         text = table.write_csv()
         _emit(text, output)
@@ -98,10 +106,10 @@ def _emit(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text, option="--output")
 
 
-def write_excel(table: pl.DataFrame, output: Path) -> None:
+def write_excel(table: pl.DataFrame, output: Path | IO[bytes]) -> None:
     """One sheet in the output columns, Dutch number format, header frozen, totals in bold."""
     bold = {"bold": True}
     table.write_excel(

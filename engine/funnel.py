@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from engine.errors import RowProblem, UsageError
 from engine.indeling import Indeling
 from engine.layout import Niveau, nl_int
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
+from engine.privacy import BSN_COLUMN, MIN_AANTAL, shown
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, Signaal, select_ruleset
 from engine.source import open_source
@@ -65,6 +66,8 @@ STEP_SCHEMA: dict[str, pl.DataType] = {
     "over": pl.Int64(),
 }
 VALUE_SCHEMA: dict[str, pl.DataType] = {"waarde": pl.String(), "aantal": pl.Int64(), "geteld": pl.Int64()}
+#: ``waarde`` of that line (``waarden``: how many distinct values it stands for).
+OVERIG = "overig"
 INDICERING_SCHEMA: dict[str, pl.DataType] = {
     "waarde": pl.String(),
     "klantsoort": pl.String(),
@@ -84,6 +87,9 @@ class FunnelResult:
     peildatum: date | None
     niveau: Niveau
     amr: int | None
+    #: Per column (status, indicering): how many rare values its last row ``overig`` stands for (0: none).
+    overig: dict[str, int] = field(default_factory=dict)
+    min_aantal: int = MIN_AANTAL
 
     def title(self) -> str:
         return heading("Trechter van de teldefinitie", self.ruleset, self.peildatum)
@@ -107,10 +113,13 @@ def funnel_file(
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     lezen: ReadOptions | None = None,
+    allow_bsn: bool = False,
+    min_aantal: int = MIN_AANTAL,
 ) -> FunnelResult:
     """The funnel of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    return run_funnel(classify(open_source(path, lezen), ruleset, peildatum), niveau, amr, on_invalid, quarantine)
+    plan = classify(open_source(path, lezen), ruleset, peildatum)
+    return run_funnel(plan, niveau, amr, on_invalid, quarantine, allow_bsn, min_aantal)
 
 
 def signaal_scope(signaal: Signaal, ruleset: RuleSet) -> pl.Expr:
@@ -140,6 +149,7 @@ def funnel_query(plan: Plan) -> pl.LazyFrame:
         .group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort")
         .agg(
             n.sum(),
+            pl.col(BSN_COLUMN).sum(),
             *(n.filter(pl.col(SCOPE_PREFIX + s.id)).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
         )
     )
@@ -151,19 +161,23 @@ def run_funnel(
     amr: int | None = None,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    allow_bsn: bool = False,
+    min_aantal: int = MIN_AANTAL,
 ) -> FunnelResult:
     """Execute the plan once (one ``collect_all``) and lay out the funnel per group.
 
     Everything is aggregated lazily per gemeente × uitkomst × reden (with the signaal counts);
-    the groups of ``niveau`` are sums of those few aggregated rows.
+    the groups of ``niveau`` are sums of those few aggregated rows. Status and indicering
+    values seen in fewer than ``min_aantal`` records are shown together as one line
+    ``overig`` (free text typed for one client is not shown).
     """
     ruleset = plan.ruleset
     if amr is not None and amr not in plan.indeling.regions()["amr"].to_list():
         raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
     # One aggregation over the file; the three views below are sums of its few rows.
     signalen = [SIGNAAL_PREFIX + s.id for s in ruleset.signaal]
-    checked = collect_checked(plan, funnel_query(plan), on_invalid, quarantine)
-    grouped = checked.result.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
+    checked = collect_checked(plan, funnel_query(plan), on_invalid, quarantine, allow_bsn)
+    grouped = checked.result.drop(BSN_COLUMN).with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
     geteld = pl.when(pl.col("uitkomst") == GETELD).then(pl.col("n")).otherwise(0).sum().alias("geteld")
     per_gemeente = grouped.group_by("gemeente", "uitkomst", "reden").agg(pl.col("n").sum(), pl.col(signalen).sum())
     status = grouped.group_by("amr", "status").agg(pl.col("n").sum().alias("aantal"), geteld)
@@ -172,32 +186,50 @@ def run_funnel(
     per_gemeente = per_gemeente.with_columns(pl.col("gemeente").cast(pl.String), pl.col("uitkomst").cast(pl.String))
     per_gemeente = per_gemeente.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
     steps = [_steps(group, ruleset) for group in _groups(per_gemeente, plan.indeling, niveau, amr)]
+    status_values, status_overig = _values(status, "status", amr, VALUE_SCHEMA, min_aantal)
+    indicering_values, indicering_overig = _values(indicering, "indicering", amr, INDICERING_SCHEMA, min_aantal)
     return FunnelResult(
         steps=pl.concat([pl.DataFrame(rows, schema=STEP_SCHEMA, orient="row") for rows in steps]),
-        status=_values(status, "status", amr, VALUE_SCHEMA),
-        indicering=_values(indicering, "indicering", amr, INDICERING_SCHEMA),
+        status=status_values,
+        indicering=indicering_values,
         reconciliation=reconcile(per_gemeente, ruleset),
         problems=checked.problems,
         ruleset=ruleset,
         peildatum=plan.peildatum,
         niveau=niveau,
         amr=amr,
+        overig={"status": status_overig, "indicering": indicering_overig},
+        min_aantal=min_aantal,
     )
 
 
-def _values(frame: pl.DataFrame, column: str, amr: int | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows and counted rows per value of ``column`` (in ``schema``), the most frequent first."""
+def _values(
+    frame: pl.DataFrame, column: str, amr: int | None, schema: dict[str, pl.DataType], min_aantal: int = 1
+) -> tuple[pl.DataFrame, int]:
+    """Rows and counted rows per value of ``column`` (in ``schema``), the most frequent first.
+
+    Values with fewer than ``min_aantal`` rows are summed into one last row, ``waarde``
+    :data:`OVERIG` (klantsoort null); the second result is how many values it stands for (0:
+    no such row).
+    """
     if amr is not None:
         frame = frame.filter(pl.col("amr") == amr)
     keys = [column, "klantsoort"] if "klantsoort" in frame.columns else [column]
-    return (
+    values = (
         frame.group_by(keys)
         .agg(pl.col("aantal").sum(), pl.col("geteld").sum())
         .rename({column: "waarde"})
+        .with_columns(pl.col("waarde").cast(pl.String))
         .sort(["aantal", "waarde"], descending=[True, False], nulls_last=True)
         .select(schema.keys())
         .cast(pl.Schema(schema))
     )
+    rare = values.filter(pl.col("aantal") < min_aantal)
+    if rare.is_empty():
+        return values, 0
+    overig = {"waarde": OVERIG, "aantal": rare["aantal"].sum(), "geteld": rare["geteld"].sum()}
+    kept = values.filter(pl.col("aantal") >= min_aantal)
+    return pl.concat([kept, pl.DataFrame([overig], schema=values.schema)]), rare.height
 
 
 def _groups(per_gemeente: pl.DataFrame, indeling: Indeling, niveau: Niveau, amr: int | None) -> list[_Group]:
@@ -314,19 +346,32 @@ def render_funnel(result: FunnelResult) -> str:
     where = f" in AMR {result.amr}" if result.amr is not None else ""
     lines += ["", f"Waarden van status{where} (na normalisatie)"]
     lines.append(f"{'aantal':>{NUMBER_WIDTH}}{'geteld':>{NUMBER_WIDTH}}  waarde")
-    lines += [f"{_n(r['aantal'])}{_n(r['geteld'])}  {_shown(r['waarde'])}" for r in result.status.iter_rows(named=True)]
+    status = list(result.status.iter_rows(named=True))
+    lines += [
+        f"{_n(r['aantal'])}{_n(r['geteld'])}  {_value_text(result, 'status', i == len(status) - 1, r['waarde'])}"
+        for i, r in enumerate(status)
+    ]
     lines += ["", f"Waarden van indicering{where} (na normalisatie), met de klantsoort volgens de regels"]
     lines.append(f"{'aantal':>{NUMBER_WIDTH}}{'geteld':>{NUMBER_WIDTH}}  {'klantsoort':<12}waarde")
+    indicering = list(result.indicering.iter_rows(named=True))
     lines += [
-        f"{_n(r['aantal'])}{_n(r['geteld'])}  {r['klantsoort'] or 'geen':<12}{_shown(r['waarde'])}"
-        for r in result.indicering.iter_rows(named=True)
+        f"{_n(r['aantal'])}{_n(r['geteld'])}  {r['klantsoort'] or 'geen':<12}"
+        f"{_value_text(result, 'indicering', i == len(indicering) - 1, r['waarde'])}"
+        for i, r in enumerate(indicering)
     ]
     lines += ["", result.reconciliation.line()]
     return "\n".join(lines)
 
 
 def _shown(value: str | None) -> str:
-    return "(leeg)" if value is None else repr(value)
+    return "(leeg)" if value is None else shown(value)
+
+
+def _value_text(result: FunnelResult, column: str, last: bool, value: str | None) -> str:
+    n = result.overig.get(column, 0)
+    if last and n:
+        return f"{OVERIG} ({n} waarden met elk minder dan {result.min_aantal} records)"
+    return _shown(value)
 
 
 def funnel_json(result: FunnelResult) -> str:
@@ -340,6 +385,7 @@ def funnel_json(result: FunnelResult) -> str:
         "stappen": result.steps.to_dicts(),
         "status": result.status.to_dicts(),
         "indicering": result.indicering.to_dicts(),
+        "overig": {"min_aantal": result.min_aantal, **result.overig},
         "reconciliatie": result.reconciliation.as_dict(),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

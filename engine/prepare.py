@@ -32,6 +32,7 @@ from engine.contract import CONTRACT_VERSION, RAW_PREFIX, REQUIRED_COLUMNS, norm
 from engine.count import OnInvalid, problems_from, rejection_details
 from engine.errors import InvalidRowsError, UsageError
 from engine.indeling import INDELING_FILES, default_indeling
+from engine.output import atomic_path, maybe_atomic_path, scratch_path
 from engine.packed import (
     AANTAL,
     FORMAT_VERSION,
@@ -44,6 +45,7 @@ from engine.packed import (
     Layout,
 )
 from engine.paths import rules_dir
+from engine.privacy import BSN_COLUMN, bsn_count, check_bsn
 from engine.readers import ReadOptions
 from engine.source import PREPARED_KEY, Source, open_source
 
@@ -89,10 +91,13 @@ def prepare_file(
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     lezen: ReadOptions | None = None,
+    allow_bsn: bool = False,
 ) -> PrepareResult:
     """Two passes: the input is read once and normalised into a staging file; the staging
-    file is then packed, sorted and written. Counts, invalid rows and the distinct status
-    and indicering values are read back from the staging file's small columns."""
+    file is then packed, sorted and written. Counts, invalid rows, the BSN-like client_ids
+    (engine.privacy) and the distinct status and indicering values are read back from the
+    staging file's small columns. OUT, the quarantine and the staging file are written
+    through engine.output: atomically, mode 0600 (they hold client-level data)."""
     source = open_source(input_path, lezen)
     if source.prepared is not None:
         raise UsageError(f"{source.path} is already a prepared file")
@@ -101,40 +106,45 @@ def prepare_file(
     indeling = default_indeling()
     record = normalise(source.frame, source.schema, indeling, None, source.datumformaten)
     meta = provenance(source)
-    staging = output.with_name(output.name + ".tmp")
-    staged = output.with_name(output.name + ".stage.tmp")
-    queries = [
-        record.select(_STAGED_COLUMNS[:-1])
-        .with_row_index(RECORD, offset=1)
-        .select(_STAGED_COLUMNS)
-        .with_columns(pl.col("status", "indicering").cast(pl.Categorical))
-        .sink_parquet(staged, row_group_size=ROW_GROUP_SIZE, lazy=True),
-    ]
-    if on_invalid is OnInvalid.QUARANTINE:
-        # A second sink: Polars runs it as a second read of the input.
-        assert quarantine is not None
-        queries.append(
-            record.filter(pl.col("afgewezen").is_not_null())
-            .select(
-                *(pl.col(RAW_PREFIX + c).alias(c) for c in REQUIRED_COLUMNS),
-                pl.col("afgewezen").alias("reden"),
-                "waarde",
+    target = quarantine if on_invalid is OnInvalid.QUARANTINE else None
+    # Every file goes through a temporary of its own (engine.output): OUT and the quarantine
+    # appear complete or not at all; the staging file is removed whatever happens.
+    with (
+        atomic_path(output, private=True, option="OUT") as staging,
+        scratch_path(output, option="OUT") as staged,
+        maybe_atomic_path(target, private=True, option="--quarantine") as quarantined,
+    ):
+        queries = [
+            record.select(_STAGED_COLUMNS[:-1])
+            .with_row_index(RECORD, offset=1)
+            .select(_STAGED_COLUMNS)
+            .with_columns(pl.col("status", "indicering").cast(pl.Categorical))
+            .sink_parquet(staged, row_group_size=ROW_GROUP_SIZE, lazy=True),
+        ]
+        if quarantined is not None:
+            # A second sink: Polars runs it as a second read of the input.
+            queries.append(
+                record.filter(pl.col("afgewezen").is_not_null())
+                .select(
+                    *(pl.col(RAW_PREFIX + c).alias(c) for c in REQUIRED_COLUMNS),
+                    pl.col("afgewezen").alias("reden"),
+                    "waarde",
+                )
+                .sink_parquet(quarantined, lazy=True)
             )
-            .sink_parquet(quarantine, lazy=True)
-        )
-    try:
         pl.collect_all(queries)
         written = pl.scan_parquet(staged)
         counts, details, statuses, indiceringen = pl.collect_all(
             [
-                written.group_by("afgewezen").agg(pl.len().alias("n")),
+                written.group_by("afgewezen").agg(pl.len().alias("n"), bsn_count("client_id")),
                 rejection_details(written.filter(pl.col("afgewezen").is_not_null()).rename({"afgewezen": "reden"})),
                 written.select(pl.col("status").cast(pl.String).drop_nulls().unique()),
                 written.select(pl.col("indicering").cast(pl.String).drop_nulls().unique()),
             ]
         )
         read = int(counts["n"].sum())
-        rejected = {r: int(n) for r, n in counts.iter_rows() if r is not None}
+        check_bsn(int(counts[BSN_COLUMN].sum()), read, allow_bsn)
+        rejected = {r: int(n) for r, n, _ in counts.iter_rows() if r is not None}
         if rejected and on_invalid is OnInvalid.FAIL:
             raise InvalidRowsError(problems_from(details, indeling), read)
         layout = Layout.build(indeling, statuses.to_series().to_list(), indiceringen.to_series().to_list())
@@ -146,10 +156,4 @@ def prepare_file(
             row_group_size=ROW_GROUP_SIZE,
             metadata={PREPARED_KEY: json.dumps(meta), LAYOUT_KEY: layout.to_json()},
         )
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-    finally:
-        staged.unlink(missing_ok=True)
-    staging.replace(output)
     return PrepareResult(read=read, rejected=rejected, output=output, provenance=meta)

@@ -32,6 +32,7 @@ from engine.errors import RowProblem
 from engine.indeling import Indeling
 from engine.layout import Niveau, nl_int
 from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
+from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
@@ -89,10 +90,12 @@ def profiel_file(
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     lezen: ReadOptions | None = None,
+    allow_bsn: bool = False,
 ) -> ProfielResult:
     """The profile gap of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    return run_profiel(classify(open_source(path, lezen), ruleset, peildatum), niveau, on_invalid, quarantine)
+    plan = classify(open_source(path, lezen), ruleset, peildatum)
+    return run_profiel(plan, niveau, on_invalid, quarantine, allow_bsn)
 
 
 def run_profiel(
@@ -100,6 +103,7 @@ def run_profiel(
     niveau: Niveau = Niveau.AMR,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    allow_bsn: bool = False,
 ) -> ProfielResult:
     """One aggregation over the file: records per outcome × gemeente × profiel × leeg × onderdeel
     verdicts; the counted ones make the profile figures, all of them the reconciliation."""
@@ -111,10 +115,10 @@ def run_profiel(
     query = (
         grouped_outcomes(plan, keep)
         .group_by("uitkomst", "reden", "gemeente", "profiel", "leeg", *onderdelen)
-        .agg(pl.col("n").sum())
+        .agg(pl.col("n").sum(), pl.col(BSN_COLUMN).sum())
     )
-    checked = collect_checked(plan, query, on_invalid, quarantine)
-    outcomes = checked.result
+    checked = collect_checked(plan, query, on_invalid, quarantine, allow_bsn)
+    outcomes = checked.result.drop(BSN_COLUMN)
     cells = outcomes.filter(pl.col("uitkomst") == GETELD).drop("uitkomst", "reden")
     cells = cells.with_columns(pl.col("gemeente").cast(pl.String))
     cells = cells.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))

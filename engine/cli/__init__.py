@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from engine.cli import count, explain, funnel, generate, inspect, prepare, profiel, rules
+from engine.output import exit_cleanly_on_sigterm
 
 app = typer.Typer(
     name="transparantie",
@@ -24,4 +25,6 @@ app.command("profiel")(profiel.profiel)
 
 
 def main() -> None:
+    # SIGTERM ends the run like Ctrl-C: every temporary is removed, no output half-written.
+    exit_cleanly_on_sigterm()
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ import typer
 from rich.console import Console
 
 from engine.count import OnInvalid
-from engine.errors import EXIT_INPUT_ERROR, TransparantieError
+from engine.errors import EXIT_INPUT_ERROR, TransparantieError, capped
+from engine.output import blame, check_outputs
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES
 
@@ -87,6 +89,18 @@ OnInvalidOption = Annotated[OnInvalid, typer.Option(help="What to do with rows t
 QuarantineOption = Annotated[
     Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
 ]
+AllowBsnOption = Annotated[
+    bool,
+    typer.Option(
+        "--sta-bsn-toe",
+        help="Sla de BSN-controle (elfproef op client_id) over. Alleen binnen de beveiligde omgeving van UWV, "
+        "op gegevens die die omgeving nooit verlaten.",
+    ),
+]
+
+
+#: Longest line of an error message; values in it are capped shorter (engine.errors.shown).
+MAX_LINE = 1000
 
 
 def as_date(value: datetime | None) -> date | None:
@@ -100,18 +114,58 @@ def say(text: str) -> None:
 
 @contextmanager
 def guarded(input_path: Path | None = None) -> Iterator[None]:
-    """Turn user errors into a message on stderr and a non-zero exit, never a traceback."""
+    """Turn user errors into a message on stderr and a non-zero exit, never a traceback.
+
+    An OSError or Polars error about an output being written (engine.output.blame: its
+    message names the temporary, or the disk is full) names that output; any other is
+    about reading the input. A Polars panic (``PanicException``, a BaseException: a file
+    whose footer disagrees with its body, say) is reported the same way.
+    """
     try:
         yield
     except TransparantieError as exc:
-        err.print(f"error: {exc}", markup=False)
+        # Each line capped: a message must never echo a huge value whole.
+        text = "\n".join(capped(line, MAX_LINE) for line in str(exc).splitlines())
+        err.print(f"{exc.label}: {text}", markup=False)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
+        blamed = blame(exc)
+        if blamed is not None:
+            err.print(f"{blamed.label}: {blamed}", markup=False)
+            raise typer.Exit(EXIT_INPUT_ERROR) from None
         # Raised while streaming a file whose footer looked fine but whose body is broken.
         where = f" {input_path}" if input_path else ""
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        err.print(f"error: cannot read{where}: {first}", markup=False)
+        err.print(f"error: cannot read{where}: {_first_line(exc)}", markup=False)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
+    except pl.exceptions.PanicException as exc:
+        blamed = blame(exc)
+        if blamed is not None:
+            err.print(f"{blamed.label}: {blamed}", markup=False)
+        else:
+            where = f" {input_path}" if input_path else ""
+            err.print(f"fout: kan{where} niet lezen: {_first_line(exc)}", markup=False)
+        raise typer.Exit(EXIT_INPUT_ERROR) from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return capped(text.splitlines()[0], 200) if text else type(exc).__name__
+
+
+def refuse_unsafe_outputs(inputs: list[Path], outputs: list[tuple[str, Path | None]]) -> None:
+    """Before any work: no output may be an input or another output, and every output's
+    directory must exist and be writable (engine.output.check_outputs); exit 2 otherwise.
+    A glob among the inputs counts as the files it matches; stdin (-) as none."""
+    expanded: list[Path] = []
+    for item in inputs:
+        text = str(item)
+        if text == "-":
+            continue
+        if not item.exists() and any(ch in text for ch in "*?["):
+            expanded += [Path(m) for m in sorted(glob.glob(text, recursive=True))]
+        else:
+            expanded.append(item)
+    check_outputs(expanded, outputs)
 
 
 def write_stdout(text: str) -> None:

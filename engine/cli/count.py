@@ -9,6 +9,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     Blad,
     Datumformaat,
     Encoding,
@@ -22,6 +23,7 @@ from engine.cli._common import (
     as_date,
     guarded,
     read_options,
+    refuse_unsafe_outputs,
     say,
     write_stdout,
 )
@@ -29,6 +31,7 @@ from engine.count import OnInvalid, count_file
 from engine.errors import EXIT_WARNING, UsageError
 from engine.formats import Format, render_differences, render_table, write_table
 from engine.layout import nl_int
+from engine.output import write_text
 from engine.reference import compare, load_reference
 
 
@@ -53,6 +56,7 @@ def count(
     blad: Blad = None,
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Count client records into the published Transparantie table.
 
@@ -61,6 +65,7 @@ def count(
     with guarded(file[0]):
         if format in (Format.PARQUET, Format.XLSX) and output is None:
             raise UsageError(f"--format {format.value} needs --output PATH")
+        refuse_unsafe_outputs(file, [("--output", output), ("--quarantine", quarantine)])
         ref = load_reference(reference) if reference else None
         result = count_file(
             file,
@@ -69,6 +74,7 @@ def count(
             on_invalid=on_invalid,
             quarantine=quarantine,
             lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+            allow_bsn=sta_bsn_toe,
         )
         table = result.region(amr) if amr is not None else result.table
         # The printed table carries its notes; data formats keep stdout clean and note on stderr.
@@ -87,7 +93,7 @@ def count(
             if output is None:
                 write_stdout(text)
             else:
-                output.write_text(text + "\n", encoding="utf-8")
+                write_text(output, text + "\n", option="--output")
         else:
             write_table(table, format.value, output)
             for note in notes:

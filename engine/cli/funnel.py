@@ -9,6 +9,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     Blad,
     Datumformaat,
     Encoding,
@@ -22,11 +23,13 @@ from engine.cli._common import (
     as_date,
     guarded,
     read_options,
+    refuse_unsafe_outputs,
     say,
     write_stdout,
 )
 from engine.count import OnInvalid
 from engine.layout import Niveau
+from engine.privacy import MIN_AANTAL
 
 
 class FunnelFormat(StrEnum):
@@ -51,6 +54,15 @@ def funnel(
     blad: Blad = None,
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
+    sta_bsn_toe: AllowBsnOption = False,
+    min_aantal: Annotated[
+        int,
+        typer.Option(
+            "--min-aantal",
+            min=1,
+            help="Status- en indiceringwaarden met minder records dan dit staan samen op één regel 'overig'.",
+        ),
+    ] = MIN_AANTAL,
 ) -> None:
     """Run the counting rules in their published order; show where records drop out.
 
@@ -58,7 +70,8 @@ def funnel(
     the records excluded there ('aantal') and still in ('over'); a signaal
     line after its rule; and the counted clients, equal to `count`. Then the
     normalised status and indicering values seen, with the klantsoort each
-    maps to, so a misspelt export shows.
+    maps to, so a misspelt export shows; values seen in fewer than
+    --min-aantal records are summed on one line 'overig'.
 
     csv: the steps; columns niveau, amr, arbeidsmarktregio, gemeente, stap,
     soort (gelezen, afgewezen, reden, regel, signaal, geteld), id, label,
@@ -66,7 +79,9 @@ def funnel(
 
     json: an object with regels, geldig_vanaf, peildatum, niveau, amr,
     stappen (the csv rows), status (waarde, aantal, geteld), indicering
-    (waarde, klantsoort, aantal, geteld) and reconciliatie (gelezen, geteld,
+    (waarde, klantsoort, aantal, geteld; the last row 'overig' when rare
+    values were summed), overig (min_aantal, and per column how many values
+    that row stands for) and reconciliatie (gelezen, geteld,
     uitgesloten per rule, afgewezen per reden).
 
     Example: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
@@ -75,6 +90,7 @@ def funnel(
     from engine.funnel import funnel_file, funnel_json, render_funnel
 
     with guarded(file[0]):
+        refuse_unsafe_outputs(file, [("--quarantine", quarantine)])
         result = funnel_file(
             file,
             rules=rules,
@@ -84,6 +100,8 @@ def funnel(
             on_invalid=on_invalid,
             quarantine=quarantine,
             lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+            allow_bsn=sta_bsn_toe,
+            min_aantal=min_aantal,
         )
         if format is FunnelFormat.TABLE:
             write_stdout(render_funnel(result))

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from engine.cli._common import (
+    AllowBsnOption,
     Blad,
     Datumformaat,
     Encoding,
@@ -18,6 +19,7 @@ from engine.cli._common import (
     Scheidingsteken,
     guarded,
     read_options,
+    refuse_unsafe_outputs,
     say,
 )
 from engine.count import OnInvalid
@@ -34,6 +36,7 @@ def prepare(
     blad: Blad = None,
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Apply the input contract once and write a compact file that every command accepts.
 
@@ -43,11 +46,13 @@ def prepare(
     from engine.prepare import prepare_file
 
     with guarded(file):
+        refuse_unsafe_outputs([file], [("OUT", output), ("--quarantine", quarantine)])
         result = prepare_file(
             file,
             output,
             on_invalid,
             quarantine,
+            allow_bsn=sta_bsn_toe,
             lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
         )
         rejected = sum(result.rejected.values())

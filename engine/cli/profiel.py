@@ -9,6 +9,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     Blad,
     Datumformaat,
     Encoding,
@@ -22,6 +23,7 @@ from engine.cli._common import (
     as_date,
     guarded,
     read_options,
+    refuse_unsafe_outputs,
     say,
     write_stdout,
 )
@@ -50,6 +52,7 @@ def profiel(
     blad: Blad = None,
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Among counted clients: who has a profile, and what the others miss.
 
@@ -73,6 +76,7 @@ def profiel(
     from engine.profiel import profiel_file, profiel_json, render_profiel
 
     with guarded(file[0]):
+        refuse_unsafe_outputs(file, [("--quarantine", quarantine)])
         result = profiel_file(
             file,
             rules=rules,
@@ -81,6 +85,7 @@ def profiel(
             on_invalid=on_invalid,
             quarantine=quarantine,
             lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+            allow_bsn=sta_bsn_toe,
         )
         if format is ProfielFormat.TABLE:
             write_stdout(render_profiel(result))
