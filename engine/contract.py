@@ -295,7 +295,10 @@ AS_READ_PREFIX = "gelezen__"
 
 
 def _raw_blank(column: str, dtype: pl.DataType) -> pl.Expr:
-    return values.is_blank(values.as_text(_raw(column), dtype))
+    # Only text can be blank or a null word; a typed value is there or null.
+    if dtype == pl.String:
+        return values.is_blank(_raw(column))
+    return _raw(column).is_null()
 
 
 def _not_a_date(column: str) -> Callable[[pl.Schema], pl.Expr]:
@@ -459,7 +462,9 @@ def normalise(
         *(pl.col(c) for c in REQUIRED_COLUMNS),
         *(pl.col(c).alias(RAW_PREFIX + c) for c in REQUIRED_COLUMNS),
     )
-    gemeente_text = values.cleaned(_text("gemeente", schema["gemeente"]))
+    # No cleaning needed: the match key drops invisible characters, and a null word matches no
+    # gemeente (the check gemeente_onbekend tells it from a real unknown name by the raw value).
+    gemeente_text = _text("gemeente", schema["gemeente"])
     chosen = {c: values.input_values().date_format(formats[c]) if c in formats else None for c in DATE_COLUMNS}
     frame = frame.with_columns(
         _text(CLIENT_ID, schema[CLIENT_ID]).alias(CLIENT_ID),

@@ -106,6 +106,12 @@ def _null_word_regex() -> str:
     return rf"^[{INVISIBLE}]*(?i:{words})[{INVISIBLE}]*$"
 
 
+def _blank_regex() -> str:
+    # One anchored regex for "invisible only, or a null word": half the cost of two tests.
+    words = "|".join(re.escape(w) for w in input_values().null_woorden)
+    return rf"^[{INVISIBLE}]*(?:(?i:{words})[{INVISIBLE}]*)?$"
+
+
 def visible(text: pl.Expr) -> pl.Expr:
     """True where the text shows at least one character (null stays null)."""
     return text.str.contains(rf"[^{INVISIBLE}]")
@@ -117,7 +123,7 @@ def is_null_word(text: pl.Expr) -> pl.Expr:
 
 def is_blank(text: pl.Expr) -> pl.Expr:
     """Null, empty, only invisible characters, or a null word: no value."""
-    return (~visible(text) | is_null_word(text)).fill_null(True)
+    return text.str.contains(_blank_regex()).fill_null(True)
 
 
 def cleaned(text: pl.Expr) -> pl.Expr:
