@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import count, explain, funnel, generate, prepare, profiel, rules
+from engine.cli import count, explain, funnel, generate, prepare, profiel, publiceer, rules, vergelijk, werklijst
 
 app = typer.Typer(
     name="transparantie",
@@ -20,6 +20,9 @@ app.command("prepare")(prepare.prepare)
 app.command("funnel")(funnel.funnel)
 app.command("explain")(explain.explain)
 app.command("profiel")(profiel.profiel)
+app.command("publiceer")(publiceer.publiceer)
+app.command("vergelijk")(vergelijk.vergelijk)
+app.command("werklijst")(werklijst.werklijst)
 
 
 def main() -> None:
