@@ -89,8 +89,8 @@ def onderdrukking_uitleg(drempel: int) -> str:
 
 def vergelijking_uitleg(vorige: str) -> str:
     return (
-        f"Tussen haakjes en in de kolommen ‘{VERSCHIL_KOP}’: de verandering ten opzichte van {vorige} "
-        "(nieuw − vorige); bij de transparantiegraad in procentpunten (pp)."
+        f"In de kolommen ‘{VERSCHIL_KOP}’ (en tussen haakjes in de grafieken): de verandering ten opzichte "
+        f"van {vorige} (nieuw − vorige); bij de transparantiegraad in procentpunten (pp)."
     )
 
 
