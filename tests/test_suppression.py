@@ -214,3 +214,40 @@ def test_zero_is_published_and_drempel_must_be_at_least_two(tmp_path: Path) -> N
     assert not (s.primair & (values == 0)).any()
     result = CliRunner().invoke(app, ["publiceer", str(SAMPLE), "--uit", str(tmp_path), "--drempel", "0"])
     assert result.exit_code == 2
+
+
+def test_interval_audit_by_linear_programming(publicatie_drempel: Path) -> None:
+    """With non-negative counts, no suppressed cell is pinned to one value: for each, minimise and
+    maximise it subject to every published relation (the LP relaxation of an attacker's knowledge)."""
+    optimize = pytest.importorskip("scipy.optimize", reason="scipy (a dev dependency) runs the LP audit")
+    grid, rels = published_grid(publicatie_drempel / "publicatie.xlsx")
+    unknown = sorted(k for k, v in grid.items() if v is None)
+    index = {c: i for i, c in enumerate(unknown)}
+    equations, rhs = [], []
+    for total, parts in rels:
+        row = np.zeros(len(unknown))
+        constant = 0.0
+        for cell, sign in ((total, 1.0), *((p, -1.0) for p in parts)):
+            if cell in index:
+                row[index[cell]] += sign
+            else:
+                constant += sign * float(grid[cell])  # type: ignore[arg-type]
+        if row.any():
+            equations.append(row)
+            rhs.append(-constant)
+    a_eq, b_eq = np.array(equations), np.array(rhs)
+    truth = _truth(count_file(SAMPLE).table)
+    narrow = []
+    for cell, i in index.items():
+        bounds = []
+        for sign in (1.0, -1.0):
+            objective = np.zeros(len(unknown))
+            objective[i] = sign
+            result = optimize.linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+            assert result.status == 0, result.message
+            bounds.append(sign * result.fun)
+        low, high = bounds
+        assert low - 1e-6 <= truth[cell][0] <= high + 1e-6
+        if high - low < 1 - 1e-6:
+            narrow.append((cell, low, high))
+    assert narrow == []

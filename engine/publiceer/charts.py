@@ -57,7 +57,7 @@ def _render(chart: alt.TopLevelMixin) -> str:
     return vlc.vegalite_to_svg(chart.to_dict(validate=False), format_locale="nl-NL")
 
 
-def _bars(records: list[dict[str, object]], category: str, title: str, reference: float | None, vorige: bool) -> str:
+def _bars(records: list[dict[str, object]], title: str, reference: float | None, vorige: bool) -> str:
     data = alt.Data(values=records)
     order = [str(r["naam"]) for r in records]
     y = alt.Y("naam:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
@@ -97,7 +97,7 @@ def regio_grafiek(pub: Publicatie) -> Grafiek:
     vorige = pub.vorige is not None
     records = [_record(f"{r.rang or '-'}. {r.naam}", r.totaal) for r in ranked]
     title = "Transparantiegraad per arbeidsmarktregio"
-    svg = _bars(records, "regio", title, pub.nederland.graad, vorige)
+    svg = _bars(records, title, pub.nederland.graad, vorige)
     shown = [r for r in ranked if r.totaal.graad is not None]
     words = [
         "Staafdiagram: de transparantiegraad (aandeel meegetelde cliënten met profiel) van de 35 "
@@ -121,7 +121,7 @@ def gemeente_grafiek(pub: Publicatie, regio: Regio) -> Grafiek:
     records = [_record(g.label, g) for g in ordered]
     title = f"Transparantiegraad per gemeente, {regio.titel}"
     chart_id = f"grafiek-regio-{regio.amr}"
-    svg = _bars(records, "gemeente", title, regio.totaal.graad, vorige)
+    svg = _bars(records, title, regio.totaal.graad, vorige)
     shown = [g for g in ordered if g.graad is not None]
     words = [f"Staafdiagram: de transparantiegraad per gemeente in arbeidsmarktregio {regio.titel}, hoog naar laag."]
     if shown:

@@ -33,7 +33,9 @@ def graad_expr(prefix: str = "", suffix: str = "") -> pl.Expr:
 def is_table(path: Path) -> bool:
     """Whether a file holds a table in the output columns (rather than client records)."""
     try:
-        if path.read_bytes()[:4] == b"PAR1":
+        with path.open("rb") as handle:
+            parquet = handle.read(4) == b"PAR1"
+        if parquet:
             names = list(pl.read_parquet_schema(path))
         else:
             names = pl.read_csv(path, n_rows=0, infer_schema=False).columns

@@ -22,9 +22,10 @@ relation, nor by repeating that (solving one relation, then using the solved cel
 next). :func:`linear_audit` checks the stronger property that no suppressed cell is fixed by
 *any* linear combination of the relations (exact linear algebra over the published figures);
 :func:`protect` adds suppressions until that audit is clean too. It is not an interval (LP)
-audit as in τ-Argus' hypercube or modular methods: with the bounds ``value >= 0`` an
-attacker may still narrow a suppressed cell to an interval, which can be small when the
-protecting cells are small.
+audit with a protection level as in τ-Argus' hypercube or modular methods: with the bounds
+``value >= 0`` an attacker may still narrow a suppressed cell to an interval (never to a single
+value on the sample: tests/test_suppression.py checks that by linear programming), which can be
+small when the protecting cells are small.
 """
 
 from __future__ import annotations
