@@ -183,3 +183,13 @@ def test_explanation_is_not_written_twice() -> None:
             body = path.read_text(encoding="utf-8")
             for regel in ruleset.regel:
                 assert regel.label not in body, f"{path} repeats the rule text of {regel.id}"
+
+
+def test_peildatum_names_the_quarter() -> None:
+    from datetime import date
+
+    from engine.publiceer.model import periode
+
+    assert periode(date(2025, 6, 30)) == "tweede kwartaal 2025 (peildatum 30-06-2025)"
+    assert periode(date(2025, 10, 1)).startswith("vierde kwartaal 2025")
+    assert periode(None) == "open dienstverlening op het moment van de extractie"
