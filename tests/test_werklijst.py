@@ -135,3 +135,12 @@ def test_invalid_rows_fail_as_count_does(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert pl.read_csv(tmp_path / "w.csv").height == 0 and pl.read_parquet(quarantine).height == 2
+
+
+def test_a_prepared_file_gives_the_same_list(tmp_path: Path) -> None:
+    records = [client("a"), client("b", affiniteiten=None), client("c", indicering="bijstand", beroepssectoren=[])]
+    raw = write_parquet(records, tmp_path / "raw.parquet")
+    prepared = tmp_path / "prepared.parquet"
+    assert runner.invoke(app, ["prepare", str(raw), str(prepared)]).exit_code == 0
+    assert werklijst_file(prepared, amr=1).rijen.equals(werklijst_file(raw, amr=1).rijen)
+    assert werklijst_file(raw, amr=1).rijen["client_id"].to_list() == ["c", "b"]
