@@ -7,25 +7,16 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import (
-    DEFAULT_RULES_OPTION,
-    InputFile,
-    OnInvalidOption,
-    Peildatum,
-    QuarantineOption,
-    Rules,
-    as_date,
-    guarded,
-    say,
-)
+from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, say
+from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.count import OnInvalid
 
 
 def publiceer(
-    file: InputFile,
+    file: InvoerBestand,
     uit: Annotated[Path, typer.Option("--uit", help="Map waarin de publicatie komt (wordt aangemaakt).")],
     peildatum: Peildatum = None,
-    rules: Rules = DEFAULT_RULES_OPTION,
+    rules: Regels = DEFAULT_RULES_OPTION,
     amr: Annotated[
         int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35) een pagina, blad en PDF-hoofdstuk.")
     ] = None,
@@ -43,8 +34,8 @@ def publiceer(
             "dat ze niet uit de totalen terug te rekenen zijn. Standaard uit."
         ),
     ] = None,
-    on_invalid: OnInvalidOption = OnInvalid.FAIL,
-    quarantine: QuarantineOption = None,
+    on_invalid: BijOngeldig = OnInvalid.FAIL,
+    quarantine: Quarantaine = None,
 ) -> None:
     """Maak de kwartaalpublicatie 'Transparantie van klantprofielen' uit cliëntrecords.
 

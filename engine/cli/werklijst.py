@@ -8,17 +8,8 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import (
-    DEFAULT_RULES_OPTION,
-    InputFile,
-    OnInvalidOption,
-    Peildatum,
-    QuarantineOption,
-    Rules,
-    as_date,
-    guarded,
-    say,
-)
+from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, say
+from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.count import OnInvalid
 
 
@@ -29,15 +20,15 @@ class WerklijstFormat(StrEnum):
 
 
 def werklijst(
-    file: InputFile,
+    file: InvoerBestand,
     output: Annotated[Path, typer.Option(help="Het bestand voor de werklijst (verplicht; wordt 0600 aangemaakt).")],
     amr: Annotated[int | None, typer.Option(help="De cliënten van deze arbeidsmarktregio (1-35).")] = None,
     gemeente: Annotated[str | None, typer.Option(help="De cliënten van deze gemeente.")] = None,
     format: Annotated[WerklijstFormat, typer.Option("--format", help="Uitvoerformaat.")] = WerklijstFormat.CSV,
     peildatum: Peildatum = None,
-    rules: Rules = DEFAULT_RULES_OPTION,
-    on_invalid: OnInvalidOption = OnInvalid.FAIL,
-    quarantine: QuarantineOption = None,
+    rules: Regels = DEFAULT_RULES_OPTION,
+    on_invalid: BijOngeldig = OnInvalid.FAIL,
+    quarantine: Quarantaine = None,
 ) -> None:
     """Werklijst: de meegetelde cliënten zonder volledig profiel (profiel nee) van één
     regio (--amr) of gemeente (--gemeente), om hun profiel aan te vullen.

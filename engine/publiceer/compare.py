@@ -53,7 +53,12 @@ def load_table(spec: str | Path, rules: str | None = None) -> tuple[str, pl.Data
     if not path.exists():
         raise UsageError(f"{text!r} is geen meegeleverde referentie ({', '.join(BUILTIN)}) en geen bestaand bestand")
     if is_table(path):
-        return load_reference(text)
+        try:
+            return load_reference(text)
+        except UsageError as exc:
+            raise UsageError(
+                f"{text}: geen bruikbare tabel in de uitvoerkolommen van `transparantie count` ({exc})"
+            ) from None
     from engine.count import count_file
     from engine.rules import DEFAULT_RULES
 
