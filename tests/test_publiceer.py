@@ -164,7 +164,7 @@ def test_pdf_holds_explanation_nederland_and_every_region(publicatie: Path) -> N
 
 def test_cli_errors_are_dutch(tmp_path: Path) -> None:
     result = runner.invoke(app, ["publiceer", str(SAMPLE), "--uit", str(tmp_path), "--amr", "99"])
-    assert result.exit_code == 2 and "arbeidsmarktregio" in result.output
+    assert result.exit_code == 2 and "er is geen arbeidsmarktregio 99" in result.output
     result = runner.invoke(app, ["publiceer", str(SAMPLE), "--uit", str(tmp_path), "--drempel", "1"])
     assert result.exit_code == 2 and "drempel" in result.output
     result = runner.invoke(app, ["publiceer", str(SAMPLE), "--uit", str(tmp_path), "--vorige", "2019q1"])

@@ -15,6 +15,7 @@ import polars as pl
 
 from engine.checked import nl_pct
 from engine.count import CountResult
+from engine.errors import UsageError
 from engine.layout import nl_int
 from engine.publiceer.compare import VERSCHIL_SUFFIX, compare_tables, nl_pp, nl_signed
 from engine.publiceer.suppression import VALUE_COLUMNS, Suppression
@@ -160,8 +161,10 @@ def build_model(
 ) -> Publicatie:
     """Every row of count's table as a :class:`Rij`, grouped per region."""
     table = result.table
-    if alleen_amr is not None:
-        result.region(alleen_amr)  # raises for an unknown region
+    if alleen_amr is not None and table.filter(pl.col("amr") == alleen_amr).is_empty():
+        raise UsageError(
+            f"--amr {alleen_amr}: er is geen arbeidsmarktregio {alleen_amr}; de regio's zijn genummerd 1-35"
+        )
     comparison = compare_tables(table, vorige[1]).head(table.height) if vorige else None
     rank = ranks(table)
     rows: list[Rij] = []
