@@ -38,6 +38,8 @@ def test_wheel_carries_rules_and_reference_data(tmp_path: Path) -> None:
     subprocess.run(install, check=True, capture_output=True)
     assert (site / "engine" / "_rules" / "teldefinitie-2025.toml").is_file()
     assert (site / "engine" / "reference" / "officieel-2025q2.csv").is_file()
+    for template in ("base.html", "_tabel.html", "index.html", "regio.html", "publicatie.typ"):
+        assert (site / "engine" / "publiceer" / "templates" / template).is_file(), template
 
     sample = ROOT / "sample_data" / "clients-2025q2.parquet"
     env = {**os.environ, "PYTHONPATH": str(site)}

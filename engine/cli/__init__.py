@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from engine.cli import count, explain, funnel, generate, inspect, prepare, profiel, rules
+from engine.cli import (
+    count,
+    explain,
+    funnel,
+    generate,
+    inspect,
+    prepare,
+    profiel,
+    publiceer,
+    rules,
+    vergelijk,
+    werklijst,
+)
 from engine.output import exit_cleanly_on_sigterm
 
 app = typer.Typer(
@@ -22,6 +34,9 @@ app.command("prepare")(prepare.prepare)
 app.command("funnel")(funnel.funnel)
 app.command("explain")(explain.explain)
 app.command("profiel")(profiel.profiel)
+app.command("publiceer")(publiceer.publiceer)
+app.command("vergelijk")(vergelijk.vergelijk)
+app.command("werklijst")(werklijst.werklijst)
 
 
 def main() -> None:

@@ -1,0 +1,61 @@
+"""`transparantie werklijst`: the counted clients without a complete profile, to complete them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, say
+from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
+from engine.count import OnInvalid
+
+
+class WerklijstFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+    PARQUET = "parquet"
+
+
+def werklijst(
+    file: InvoerBestand,
+    output: Annotated[Path, typer.Option(help="Het bestand voor de werklijst (verplicht; wordt 0600 aangemaakt).")],
+    amr: Annotated[int | None, typer.Option(help="De cliënten van deze arbeidsmarktregio (1-35).")] = None,
+    gemeente: Annotated[str | None, typer.Option(help="De cliënten van deze gemeente.")] = None,
+    format: Annotated[WerklijstFormat, typer.Option("--format", help="Uitvoerformaat.")] = WerklijstFormat.CSV,
+    peildatum: Peildatum = None,
+    rules: Regels = DEFAULT_RULES_OPTION,
+    on_invalid: BijOngeldig = OnInvalid.FAIL,
+    quarantine: Quarantaine = None,
+) -> None:
+    """Werklijst: de meegetelde cliënten zonder volledig profiel (profiel nee) van één
+    regio (--amr) of gemeente (--gemeente), om hun profiel aan te vullen.
+
+    Per cliënt: client_id, gemeente, klantsoort en per onderdeel van het
+    profiel (uit de regels) of het ontbreekt: zonder_<onderdeel> (true =
+    ontbreekt). Gesorteerd op gemeente (volgorde van de publicatie),
+    klantsoort en client_id. xlsx: een blad per gemeente.
+
+    Het bestand bevat gegevens op cliëntniveau: het wordt alleen voor de
+    eigenaar leesbaar aangemaakt (0600); xlsx heeft een waarschuwingsregel
+    boven de tabel, parquet een waarschuwing in de metadata.
+
+    Voorbeeld: transparantie werklijst sample_data/clients-2025q2.parquet --amr 22 --output werklijst-22.csv
+    """
+    from engine.publiceer.werklijst import NOTICE, werklijst_file, write_werklijst
+
+    with guarded(file):
+        result = werklijst_file(
+            file,
+            amr=amr,
+            gemeente=gemeente,
+            rules=rules,
+            peildatum=as_date(peildatum),
+            on_invalid=on_invalid,
+            quarantine=quarantine,
+        )
+        write_werklijst(result, format.value, output)
+        say(f"{result.samenvatting()} Geschreven naar {output} (alleen leesbaar voor de eigenaar).")
+        say(NOTICE)
