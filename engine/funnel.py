@@ -26,11 +26,12 @@ from typing import Any
 
 import polars as pl
 
+from engine import values
 from engine.checked import collect_checked, heading, json_header, reconcile
-from engine.contract import ALL_CHECKS
+from engine.contract import ALL_CHECKS, AS_READ_PREFIX, RAW_PREFIX
 from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem, UsageError
-from engine.indeling import Indeling
+from engine.indeling import ROUTES, Indeling
 from engine.layout import Niveau, nl_int
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
 from engine.privacy import BSN_COLUMN, MIN_AANTAL, shown
@@ -90,6 +91,11 @@ class FunnelResult:
     #: Per column (status, indicering): how many rare values its last row ``overig`` stands for (0: none).
     overig: dict[str, int] = field(default_factory=dict)
     min_aantal: int = MIN_AANTAL
+    #: How each row's gemeente was found (naam, alias, code, voormalig; None: not found or blank), and
+    #: how many indicering_einde values were a "no end" date such as 9999-12-31. Raw files only:
+    #: a prepared file keeps neither (both None).
+    gemeente_via: dict[str, int] | None = None
+    geen_einde: int | None = None
 
     def title(self) -> str:
         return heading("Trechter van de teldefinitie", self.ruleset, self.peildatum)
@@ -143,16 +149,32 @@ def funnel_query(plan: Plan) -> pl.LazyFrame:
     ruleset = plan.ruleset
     keep = {c: pl.col(c) for c in ("gemeente", "status", "indicering", "klantsoort")}
     keep |= {SCOPE_PREFIX + s.id: signaal_scope(s, ruleset) for s in ruleset.signaal}
+    keep |= _reading_keys(plan)
     n = pl.col("n")
     return (
         grouped_outcomes(plan, keep)
-        .group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort")
+        .group_by("gemeente", "uitkomst", "reden", "status", "indicering", "klantsoort", *_reading_keys(plan))
         .agg(
             n.sum(),
             pl.col(BSN_COLUMN).sum(),
             *(n.filter(pl.col(SCOPE_PREFIX + s.id)).sum().alias(SIGNAAL_PREFIX + s.id) for s in ruleset.signaal),
         )
     )
+
+
+def _reading_keys(plan: Plan) -> dict[str, pl.Expr]:
+    """How the raw file was read, per record: the route its gemeente took, and whether its
+    einde was a "no end" date. A prepared file does not keep the raw values: nothing."""
+    if plan.source.prepared is not None:
+        return {}
+    gemeente = values.as_text(pl.col(RAW_PREFIX + "gemeente"), plan.source.schema["gemeente"])
+    return {
+        VIA: plan.indeling.route(gemeente),
+        GEEN_EINDE: values.is_sentinel("indicering_einde", pl.col(AS_READ_PREFIX + "indicering_einde")),
+    }
+
+
+VIA, GEEN_EINDE = "gemeente_via", "geen_einde"
 
 
 def run_funnel(
@@ -186,6 +208,12 @@ def run_funnel(
     per_gemeente = per_gemeente.with_columns(pl.col("gemeente").cast(pl.String), pl.col("uitkomst").cast(pl.String))
     per_gemeente = per_gemeente.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
     steps = [_steps(group, ruleset) for group in _groups(per_gemeente, plan.indeling, niveau, amr)]
+    reading = grouped if amr is None else grouped.filter(pl.col("amr") == amr)
+    gemeente_via = geen_einde = None
+    if VIA in grouped.columns:
+        routes = reading.group_by(VIA).agg(pl.col("n").sum())
+        gemeente_via = {str(r): int(n) for r, n in routes.iter_rows() if r is not None}
+        geen_einde = int(reading.filter(pl.col(GEEN_EINDE))["n"].sum())
     status_values, status_overig = _values(status, "status", amr, VALUE_SCHEMA, min_aantal)
     indicering_values, indicering_overig = _values(indicering, "indicering", amr, INDICERING_SCHEMA, min_aantal)
     return FunnelResult(
@@ -200,6 +228,8 @@ def run_funnel(
         amr=amr,
         overig={"status": status_overig, "indicering": indicering_overig},
         min_aantal=min_aantal,
+        gemeente_via=gemeente_via,
+        geen_einde=geen_einde,
     )
 
 
@@ -359,6 +389,11 @@ def render_funnel(result: FunnelResult) -> str:
         f"{_value_text(result, 'indicering', i == len(indicering) - 1, r['waarde'])}"
         for i, r in enumerate(indicering)
     ]
+    if result.gemeente_via is not None:
+        via = result.gemeente_via
+        lines += ["", f"Gemeente gevonden{where} via"]
+        lines += [f"{_n(via.get(route, 0))}  {route}" for route in ROUTES]
+        lines += ["", f"{_n(result.geen_einde or 0)}  indicering_einde als 'geen einde'-datum (zoals 9999-12-31): open"]
     lines += ["", result.reconciliation.line()]
     return "\n".join(lines)
 
@@ -386,6 +421,8 @@ def funnel_json(result: FunnelResult) -> str:
         "status": result.status.to_dicts(),
         "indicering": result.indicering.to_dicts(),
         "overig": {"min_aantal": result.min_aantal, **result.overig},
+        "gemeente_via": result.gemeente_via,
+        "geen_einde": result.geen_einde,
         "reconciliatie": result.reconciliation.as_dict(),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -283,3 +283,15 @@ def test_most_rows_rejected_warns(records: pl.DataFrame, tmp_path: Path) -> None
     pl.concat([records.head(100), records.head(100)]).write_parquet(path)
     result = run("count", path, "--on-invalid", "quarantine", "--quarantine", tmp_path / "q.parquet")
     assert "200 van 200 records zijn afgewezen (meer dan de helft)" in result.stderr
+
+
+def test_funnel_counts_codes_former_names_and_no_end_dates(records: pl.DataFrame, tmp_path: Path) -> None:
+    dump = exports.warehouse_dump(records, tmp_path / "dump.csv")
+    report = json.loads(run("funnel", dump, "--format", "json").stdout)
+    open_count = records.filter(pl.col("indicering_einde").is_null() & pl.col("indicering_begin").is_not_null()).height
+    assert report["gemeente_via"] == {"code": records.height}
+    assert report["geen_einde"] == open_count
+    old = tmp_path / "oud.csv"
+    _with(records, gemeente=["Weesp", "GM0457", "Amsterdam", "Den Haag"]).write_csv(old)
+    text = run("funnel", old).stdout
+    assert "           2  voormalig" in text and "           1  alias" in text and "           1  naam" in text
