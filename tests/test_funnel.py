@@ -158,6 +158,8 @@ def test_csv_and_json_have_stable_columns(small: Path, tmp_path: Path) -> None:
         "status",
         "indicering",
         "overig",
+        "gemeente_via",
+        "geen_einde",
         "reconciliatie",
     ]
     assert list(document["stappen"][0]) == list(STEP_SCHEMA)
