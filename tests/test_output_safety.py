@@ -467,3 +467,20 @@ def test_two_runs_into_one_output_never_splice(big: Path, tmp_path: Path) -> Non
     assert pl.read_parquet(quarantine).height == 2_000
     result = run("count", out, "--on-invalid", "quarantine", "--quarantine", tmp_path / "q2.parquet")
     assert "200.000 records gelezen" in result.stdout
+
+
+def test_publication_outputs_never_overwrite_an_input(tmp_path: Path) -> None:
+    """werklijst --output and the fixed names publiceer writes into --uit are checked like every output."""
+    source = tmp_path / "in.parquet"
+    pl.read_parquet(Path(__file__).resolve().parents[1] / "sample_data" / "clients-2025q2.parquet").head(
+        2000
+    ).write_parquet(source)
+    before = source.read_bytes()
+    result = run("werklijst", source, "--amr", "22", "--output", source, "--format", "parquet")
+    assert result.exit_code == 2 and "in.parquet" in result.stderr
+    uit = tmp_path / "uit"
+    uit.mkdir()
+    (uit / "publicatie.xlsx").symlink_to(source)
+    result = run("publiceer", source, "--uit", uit)
+    assert result.exit_code == 2 and "publicatie.xlsx" in result.stderr
+    assert source.read_bytes() == before

@@ -168,6 +168,14 @@ def refuse_unsafe_outputs(inputs: list[Path], outputs: list[tuple[str, Path | No
     check_outputs(expanded, outputs)
 
 
+def refuse_inputs_in(directory: Path, inputs: list[Path]) -> None:
+    """``publiceer --uit DIR`` writes fixed names into DIR: none of them may be an input."""
+    from engine.publiceer.build import output_names
+
+    outputs = [("--uit", directory / name) for name in output_names()] if directory.is_dir() else []
+    refuse_unsafe_outputs(inputs, outputs)
+
+
 def write_stdout(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, say
+from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, refuse_inputs_in, refuse_unsafe_outputs, say
 from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.count import OnInvalid
 
@@ -51,6 +51,8 @@ def publiceer(
     from engine.publiceer.build import publiceer as build
 
     with guarded(file):
+        refuse_unsafe_outputs([file], [("--quarantine", quarantine)])
+        refuse_inputs_in(uit, [file])
         result = build(
             file,
             uit,

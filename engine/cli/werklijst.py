@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, say
+from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, refuse_unsafe_outputs, say
 from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.count import OnInvalid
 
@@ -47,6 +47,7 @@ def werklijst(
     from engine.publiceer.werklijst import NOTICE, werklijst_file, write_werklijst
 
     with guarded(file):
+        refuse_unsafe_outputs([file], [("--output", output), ("--quarantine", quarantine)])
         result = werklijst_file(
             file,
             amr=amr,

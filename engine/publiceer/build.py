@@ -20,13 +20,21 @@ from engine.publiceer.charts import gemeente_grafiek, regio_grafiek
 from engine.publiceer.compare import load_table
 from engine.publiceer.excel import write_workbook
 from engine.publiceer.html import write_pages
-from engine.publiceer.model import Publicatie, build_model
+from engine.publiceer.model import Publicatie, build_model, slug
 from engine.publiceer.pdf import write_pdf
 from engine.publiceer.suppression import suppress
 from engine.rules import DEFAULT_RULES
 
 PDF_NAME = "publicatie.pdf"
 XLSX_NAME = "publicatie.xlsx"
+
+
+def output_names() -> list[str]:
+    """Every file name publiceer may write into --uit (so that none of them can be an input)."""
+    from engine.indeling import default_indeling
+
+    pages = [f"regio-{a:02d}-{slug(n)}.html" for a, n in default_indeling().regions().iter_rows()]
+    return ["index.html", PDF_NAME, XLSX_NAME, *pages]
 
 
 @dataclass

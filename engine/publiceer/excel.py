@@ -13,6 +13,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
+from engine.output import atomic_path
 from engine.publiceer import tekst
 from engine.publiceer.model import Publicatie, Regio, Rij
 
@@ -189,11 +190,12 @@ def _toelichting(book: xlsxwriter.Workbook, f: _Formats, pub: Publicatie) -> Non
 
 
 def write_workbook(pub: Publicatie, output: Path) -> Path:
-    book = xlsxwriter.Workbook(str(output))
-    formats = _Formats(book)
-    _toelichting(book, formats, pub)
-    _nederland(book, formats, pub)
-    for regio in pub.uitgebracht:
-        _regio(book, formats, pub, regio)
-    book.close()
+    with atomic_path(output, option="--uit") as temporary:
+        book = xlsxwriter.Workbook(str(temporary))
+        formats = _Formats(book)
+        _toelichting(book, formats, pub)
+        _nederland(book, formats, pub)
+        for regio in pub.uitgebracht:
+            _regio(book, formats, pub, regio)
+        book.close()
     return output

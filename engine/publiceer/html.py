@@ -10,6 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from engine.output import write_text
 from engine.publiceer import tekst
 from engine.publiceer.charts import Grafiek
 from engine.publiceer.model import Publicatie, Regio
@@ -53,11 +54,11 @@ def write_pages(pub: Publicatie, uit: Path, overzicht: Grafiek, per_regio: dict[
     env = environment()
     context = _context(pub)
     written = [uit / "index.html"]
-    written[0].write_text(env.get_template("index.html").render(**context, grafiek=overzicht), encoding="utf-8")
+    write_text(written[0], env.get_template("index.html").render(**context, grafiek=overzicht))
     page = env.get_template("regio.html")
     regio: Regio
     for regio in pub.uitgebracht:
         path = uit / regio.bestand
-        path.write_text(page.render(**context, regio=regio, grafiek=per_regio[regio.amr]), encoding="utf-8")
+        write_text(path, page.render(**context, regio=regio, grafiek=per_regio[regio.amr]))
         written.append(path)
     return written

@@ -15,6 +15,7 @@ from typing import Any
 
 import typst
 
+from engine.output import write_bytes
 from engine.publiceer import tekst
 from engine.publiceer.charts import Grafiek
 from engine.publiceer.html import TEMPLATES
@@ -119,5 +120,5 @@ def write_pdf(pub: Publicatie, output: Path, overzicht: Grafiek, per_regio: dict
         (work / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         pdf = typst.compile(str(work / "publicatie.typ"), root=str(work))
     assert isinstance(pdf, bytes)
-    output.write_bytes(pdf)
+    write_bytes(output, pdf, option="--uit")
     return output

@@ -14,8 +14,6 @@ the command says it on stderr (a comment line would break CSV readers).
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +26,7 @@ from engine.count import OnInvalid, problems_from, rejected_details
 from engine.errors import InvalidRowsError, UsageError
 from engine.indeling import Indeling, name_key
 from engine.layout import nl_int
+from engine.output import maybe_atomic_path, write_bytes
 from engine.pipeline import AFGEWEZEN, GETELD, ONDERDEEL_PREFIX, classify
 from engine.profiel import MISSING_PREFIX
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
@@ -107,31 +106,17 @@ def werklijst_file(
     rejected = plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN).select(pl.len().alias("n"))
     everything = plan.frame.select(pl.len().alias("n"))
     queries = [wanted, rejected, everything]
-    if on_invalid is OnInvalid.QUARANTINE:
-        if quarantine is None:
-            raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
-        queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
-    rows, n_rejected, n_read = pl.collect_all(queries)[:3]
-    if on_invalid is OnInvalid.FAIL and n_rejected["n"][0] > 0:
-        raise InvalidRowsError(problems_from(rejected_details(plan), indeling), int(n_read["n"][0]))
+    if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
+        raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
+    target = quarantine if on_invalid is OnInvalid.QUARANTINE else None
+    with maybe_atomic_path(target, private=True, option="--quarantine") as temp:
+        if temp is not None:
+            queries.append(plan.quarantine().sink_parquet(temp, lazy=True))
+        rows, n_rejected, n_read = pl.collect_all(queries)[:3]
+        if on_invalid is OnInvalid.FAIL and n_rejected["n"][0] > 0:
+            raise InvalidRowsError(problems_from(rejected_details(plan), indeling), int(n_read["n"][0]))
     rows = rows.with_columns(pl.col("gemeente").cast(pl.String))
     return Werklijst(rijen=rows, ruleset=ruleset, scope=scope, peildatum=peildatum)
-
-
-def _private_write(output: Path, data: bytes) -> None:
-    """Write ``data`` to ``output`` readable by the owner only (0600), atomically."""
-    directory = output.resolve().parent
-    if not directory.is_dir():
-        raise UsageError(f"--output {output}: de map {directory} bestaat niet")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{output.name}.", suffix=".part")  # mode 0600
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, output)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _xlsx(werklijst: Werklijst) -> bytes:
@@ -182,4 +167,4 @@ def write_werklijst(werklijst: Werklijst, fmt: str, output: Path) -> None:
         data = _xlsx(werklijst)
     else:
         raise UsageError(f"--format {fmt}: kies csv, xlsx of parquet")
-    _private_write(output, data)
+    write_bytes(output, data, private=True, option="--output")
