@@ -295,3 +295,18 @@ def test_funnel_counts_codes_former_names_and_no_end_dates(records: pl.DataFrame
     _with(records, gemeente=["Weesp", "GM0457", "Amsterdam", "Den Haag"]).write_csv(old)
     text = run("funnel", old).stdout
     assert "           2  voormalig" in text and "           1  alias" in text and "           1  naam" in text
+
+
+def test_excel_sep_line_and_leading_blank_lines(records: pl.DataFrame, expected: pl.DataFrame, tmp_path: Path) -> None:
+    """Excel's "sep=;" first line names the delimiter; blank lines before the header are skipped."""
+    body = exports.as_text(records).write_csv(separator=";")
+    path = tmp_path / "sep.csv"
+    path.write_text("\n\nsep=;\n" + body)
+    assert count_file(path).table.equals(expected)
+    assert "gegeven in de eerste regel (sep=)" in run("inspect", path).stdout
+
+
+def test_mysql_null_is_no_value(records: pl.DataFrame, expected: pl.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "mysql.tsv"
+    exports.as_text(records, null="\\N").write_csv(path, separator="\t")
+    assert count_file(path).table.equals(expected)

@@ -15,6 +15,7 @@ import bz2
 import codecs
 import csv
 import gzip
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from engine.errors import FileError
 
 DELIMITERS = {",": "komma", ";": "puntkomma", "\t": "tab", "|": "verticale streep"}
 SNIFF_BYTES = 1 << 18
+EXCEL_SEP = re.compile(r"^sep=(.)$")
 #: Windows-1252 leaves these five bytes undefined: a file that holds one is not Windows-1252.
 CP1252_UNDEFINED = b"\x81\x8d\x8f\x90\x9d"
 MAX_SHOWN_ROWS = 5
@@ -68,6 +70,7 @@ class Dialect:
     bom: bool
     header: list[str]
     how: dict[str, str] = field(default_factory=dict)  # what was sniffed / given, for inspect
+    skip: int = 1  # physical lines up to and including the header (Excel's "sep=;" line, blank lines)
 
 
 def _decode_sample(sample: bytes, name: str, encoding: str | None) -> tuple[str, str, bool, str]:
@@ -140,10 +143,24 @@ def sniff(open_bytes: Opener, name: str, encoding: str | None, delimiter: str | 
     if not sample.strip():
         raise FileError(f"{name} is leeg (0 rijen, geen kopregel)")
     chosen, text, bom, how_encoding = _decode_sample(sample, name, encoding)
-    sep, how_sep = _sniff_delimiter(text, name, delimiter)
-    first = next(line for line in text.splitlines() if line.strip())
-    header = next(csv.reader([first], delimiter=sep))
-    return Dialect(chosen, sep, bom, header, {"encoding": how_encoding, "scheidingsteken": how_sep})
+    lines = text.split("\n")
+    skip = 0
+    while skip < len(lines) and not lines[skip].strip():
+        skip += 1
+    # Excel writes "sep=;" as a first line when asked to name the delimiter: it names it.
+    excel_sep = EXCEL_SEP.match(lines[skip].strip()) if skip < len(lines) else None
+    if excel_sep:
+        skip += 1
+        while skip < len(lines) and not lines[skip].strip():
+            skip += 1
+    rest = "\n".join(lines[skip:])
+    if excel_sep and delimiter is None:
+        sep, how_sep = excel_sep.group(1), "gegeven in de eerste regel (sep=)"
+    else:
+        sep, how_sep = _sniff_delimiter(rest, name, delimiter)
+    header = next(csv.reader([lines[skip].rstrip("\r")], delimiter=sep))
+    how = {"encoding": how_encoding, "scheidingsteken": how_sep}
+    return Dialect(chosen, sep, bom, header, how, skip=skip + 1)
 
 
 @dataclass
@@ -221,7 +238,11 @@ def _open_reader(
     return pacsv.open_csv(
         handle,
         read_options=pacsv.ReadOptions(
-            encoding=dialect.encoding, use_threads=False, block_size=BLOCK_SIZE, column_names=names, skip_rows=1
+            encoding=dialect.encoding,
+            use_threads=False,
+            block_size=BLOCK_SIZE,
+            column_names=names,
+            skip_rows=dialect.skip,
         ),
         parse_options=pacsv.ParseOptions(
             delimiter=dialect.delimiter, newlines_in_values=True, invalid_row_handler=ragged.handle
