@@ -172,7 +172,9 @@ def refuse_inputs_in(directory: Path, inputs: list[Path]) -> None:
     """``publiceer --uit DIR`` writes fixed names into DIR: none of them may be an input."""
     from engine.publiceer.build import output_names
 
-    outputs = [("--uit", directory / name) for name in output_names()] if directory.is_dir() else []
+    outputs: list[tuple[str, Path | None]] = (
+        [("--uit", directory / name) for name in output_names()] if directory.is_dir() else []
+    )
     refuse_unsafe_outputs(inputs, outputs)
 
 
