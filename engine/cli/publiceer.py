@@ -7,7 +7,20 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, refuse_inputs_in, refuse_unsafe_outputs, say
+from engine.cli._common import (
+    DEFAULT_RULES_OPTION,
+    Blad,
+    Datumformaat,
+    Encoding,
+    Kolommen,
+    Scheidingsteken,
+    as_date,
+    guarded,
+    read_options,
+    refuse_inputs_in,
+    refuse_unsafe_outputs,
+    say,
+)
 from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.count import OnInvalid
 
@@ -36,6 +49,11 @@ def publiceer(
     ] = None,
     on_invalid: BijOngeldig = OnInvalid.FAIL,
     quarantine: Quarantaine = None,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Maak de kwartaalpublicatie 'Transparantie van klantprofielen' uit cliëntrecords.
 
@@ -63,5 +81,6 @@ def publiceer(
             drempel=drempel,
             on_invalid=on_invalid,
             quarantine=quarantine,
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
         )
         say(result.samenvatting())

@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, refuse_unsafe_outputs, say
+from engine.cli._common import (
+    DEFAULT_RULES_OPTION,
+    Blad,
+    Datumformaat,
+    Encoding,
+    Kolommen,
+    Scheidingsteken,
+    as_date,
+    guarded,
+    read_options,
+    refuse_unsafe_outputs,
+    say,
+)
 from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.count import OnInvalid
 
@@ -29,6 +41,11 @@ def werklijst(
     rules: Regels = DEFAULT_RULES_OPTION,
     on_invalid: BijOngeldig = OnInvalid.FAIL,
     quarantine: Quarantaine = None,
+    scheidingsteken: Scheidingsteken = None,
+    encoding: Encoding = None,
+    blad: Blad = None,
+    kolommen: Kolommen = None,
+    datumformaat: Datumformaat = None,
 ) -> None:
     """Werklijst: de meegetelde cliënten zonder volledig profiel (profiel nee) van één
     regio (--amr) of gemeente (--gemeente), om hun profiel aan te vullen.
@@ -56,6 +73,7 @@ def werklijst(
             peildatum=as_date(peildatum),
             on_invalid=on_invalid,
             quarantine=quarantine,
+            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
         )
         write_werklijst(result, format.value, output)
         say(f"{result.samenvatting()} Geschreven naar {output} (alleen leesbaar voor de eigenaar).")

@@ -23,6 +23,7 @@ from engine.publiceer.html import write_pages
 from engine.publiceer.model import Publicatie, build_model, slug
 from engine.publiceer.pdf import write_pdf
 from engine.publiceer.suppression import suppress
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES
 
 PDF_NAME = "publicatie.pdf"
@@ -76,6 +77,7 @@ def publiceer(
     drempel: int | None = None,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    lezen: ReadOptions | None = None,
 ) -> Uitvoer:
     """Count ``path`` and write the publication (pages, PDF, workbook) into ``uit``."""
     if drempel is not None and drempel < 2:
@@ -85,7 +87,9 @@ def publiceer(
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     previous = load_table(vorige, rules) if vorige else None
-    result = count_file(path, rules=rules, peildatum=peildatum, on_invalid=on_invalid, quarantine=quarantine)
+    result = count_file(
+        path, rules=rules, peildatum=peildatum, on_invalid=on_invalid, quarantine=quarantine, lezen=lezen
+    )
     seconds["tellen"] = time.perf_counter() - start
     suppression = suppress(result.table, drempel) if drempel else None
     pub = build_model(result, Path(path).name, previous, suppression, amr)

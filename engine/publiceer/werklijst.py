@@ -29,6 +29,7 @@ from engine.layout import nl_int
 from engine.output import maybe_atomic_path, write_bytes
 from engine.pipeline import AFGEWEZEN, GETELD, ONDERDEEL_PREFIX, classify
 from engine.profiel import MISSING_PREFIX
+from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -71,12 +72,13 @@ def werklijst_file(
     peildatum: date | None = None,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
+    lezen: ReadOptions | None = None,
 ) -> Werklijst:
     """The worklist of one region (``amr``) or one gemeente; exactly one of the two."""
     if (amr is None) == (gemeente is None):
         raise UsageError("geef precies één van --amr N of --gemeente NAAM (de werklijst is per regio of gemeente)")
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path), ruleset, peildatum)
+    plan = classify(open_source(path, lezen), ruleset, peildatum)
     indeling = plan.indeling
     if amr is not None:
         members = indeling.frame.filter(pl.col("amr") == amr)
