@@ -23,11 +23,12 @@ from engine.generate.sink import Encoded, Sink, atomic_output, open_sink, output
 from engine.indeling import Indeling, default_indeling
 from engine.layout import nl_int
 
-#: Rows per chunk = per Parquet row group (524,288). Measured on 2 cores: 2**19 and 2**18
-#: write ~7% faster than 2**20 (a chunk's columns stay in cache), 2**21 is slower still.
-#: Part of the seed's meaning: the same seed and chunk size give the same file.
+#: Rows per chunk = per Parquet row group (524,288). pyarrow's writer costs about the same per
+#: row from 2**18 to 2**21 rows per row group (2**17: ~5% more). Part of the seed's meaning:
+#: the same seed and chunk size give the same file.
 CHUNK_ROWS = 1 << 19
-#: Threads that build and encode chunks; as many chunks are in memory at once, plus one.
+#: Threads that build chunks (and encode CSV; pyarrow encodes Parquet as the calling thread
+#: appends it); as many chunks are in memory at once, plus one.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 #: The uncalibrated population follows the geography and cell shares of this reference.
 WEIGHTS_REFERENCE = "2025q2"
@@ -147,8 +148,8 @@ def _write(
     plan_rng: np.random.Generator,
     progress: Progress | None,
 ) -> None:
-    """Build and encode chunks on :data:`WORKERS` threads (numpy, zstd and pyarrow release the
-    GIL, so every core works) and append them in order to a temporary file that replaces
+    """Build chunks on :data:`WORKERS` threads (numpy and pyarrow release the GIL, so every
+    core works) and append them in order to a temporary file that replaces
     ``out`` only when complete (engine.generate.sink.atomic_output). A chunk depends only on
     its roles, its first row number and its own random stream, and chunks are appended in
     their order, so the file is the same whichever thread builds what and when."""
