@@ -12,18 +12,18 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
+import engine.generate.run as generate_run
 from engine.cli import app
 from engine.contract import LIST_COLUMNS, RAW_PREFIX, TAAKSOORT_COLUMNS
 from engine.count import count_file
 from engine.errors import UsageError
 from engine.generate import DEFAULT_MIX, REASON_KEYS, generate, parse_mix
-from engine.generate.parquet import ParquetWriter
+from engine.generate.sink import ParquetSink, atomic_output
 from engine.indeling import default_indeling
 from engine.layout import FIGURES
 from engine.pipeline import classify
@@ -407,7 +407,7 @@ def test_cli_generate_writes_and_summarises(tmp_path: Path) -> None:
     assert "uncalibrated, seed 3, messy" in result.stderr
     assert result.stdout == ""
     assert pl.read_parquet(out).height == 2000
-    assert not list(tmp_path.glob(".*.part"))
+    assert [p.name for p in tmp_path.iterdir()] == ["cli.parquet"]  # no temporary file left
 
 
 def test_list_columns_are_lists_of_strings_in_parquet(calibrated: Path) -> None:
@@ -436,12 +436,13 @@ def test_generator_indiceringen_are_the_rule_sets_klantsoort_mapping() -> None:
     assert set(GEMEENTE_INDICERINGEN) == set(klantsoort.gemeente)
 
 
-# --- the Parquet writer (engine.generate.parquet) ------------------------------------------------
+# --- writing the file (engine.generate.sink) ---------------------------------------------------
 
 
 def _edge_table(rows: int, seed: int) -> pa.Table:
-    """Every type the writer supports, with nulls, an all-null column, empty and null lists,
-    null items, blanks and a non-ASCII value."""
+    """Every type the generator writes, with nulls, an all-null column, empty and null lists,
+    null items, blanks and a non-ASCII value; ``when_then`` is a list column made by Polars'
+    when/then, whose null slots span items (their offsets are not empty)."""
     rng = np.random.default_rng(seed)
     words = pa.array(["b", "a", "", "  ", "é", "zz"])
     text8, text16 = pa.dictionary(pa.int8(), pa.string()), pa.dictionary(pa.int16(), pa.string())
@@ -454,67 +455,114 @@ def _edge_table(rows: int, seed: int) -> pa.Table:
     codes = pa.array(lists, pa.list_(pa.int8()))
     items = pa.DictionaryArray.from_arrays(codes.values, words)
     days = rng.integers(16_000, 20_000, rows).astype(np.int32)
+    full = [[words[int(i)].as_py() for i in rng.integers(0, len(words), int(rng.integers(1, 4)))] for _ in range(rows)]
+    when_then = pl.select(
+        pl.when(pl.Series(~null)).then(pl.Series(full, dtype=pl.List(pl.String))).otherwise(None).alias("x")
+    )["x"].to_arrow()
     return pa.table(
         {
             "id": pa.array([f"K{i:011d}" for i in range(rows)]),
             "text": pa.array([None if i % 7 == 3 else "x" * (i % 5) for i in range(rows)]),
-            "code": pa.array([None if i % 11 < 9 else f"C{i % 10}" for i in range(rows)]),
             "small": pa.DictionaryArray.from_arrays(pa.array(index, mask=null), words),
             "wide": pa.DictionaryArray.from_arrays(pa.array(index.astype(np.int16), mask=np.ones(rows, bool)), words),
             "day": pa.array(days, mask=null).view(pa.date32()),
             "flag": pa.array(rng.random(rows) < 0.5, mask=~null),
             "list": pa.ListArray.from_arrays(codes.offsets, items, mask=codes.is_null()),
+            "when_then": when_then,
         }
     ).cast(
         pa.schema(
             [
                 ("id", pa.string()),
                 ("text", pa.string()),
-                ("code", pa.string()),
                 ("small", text8),
                 ("wide", text16),
                 ("day", pa.date32()),
                 ("flag", pa.bool_()),
                 ("list", pa.list_(text8)),
+                ("when_then", pa.list_(text8)),
             ]
         )
     )
 
 
-@pytest.mark.parametrize(
-    ("sizes", "page_bytes"),
-    [((1,), 1 << 20), ((13, 8, 200), 16), ((1000, 1003), 100), ((64, 3000), 1)],
-)
-def test_parquet_writer_reads_back_like_pyarrows_own(tmp_path: Path, sizes: tuple[int, ...], page_bytes: int) -> None:
-    """Row groups of odd sizes, pages down to 8 rows, a sliced table: pyarrow, polars and DuckDB
-    read the file exactly as they read the same tables written by pyarrow."""
+def _null_slots_span_items(array: pa.ListArray) -> bool:
+    offsets = array.offsets.to_numpy()
+    null = array.is_null().to_numpy(zero_copy_only=False)
+    return bool((np.diff(offsets)[null] > 0).any())
+
+
+@pytest.mark.parametrize("sizes", [(1,), (13, 8, 200), (1000, 1003)])
+def test_parquet_sink_reads_back_as_written(tmp_path: Path, sizes: tuple[int, ...]) -> None:
+    """Row groups of odd sizes and a sliced table: pyarrow, polars and DuckDB read back exactly
+    the tables appended, including null lists whose slots span items (issue 13: the former
+    hand-written encoder wrote those as lists)."""
     duckdb = pytest.importorskip("duckdb")
     tables = [_edge_table(n, seed) for seed, n in enumerate(sizes)]
     tables.append(_edge_table(400, 99).slice(17, 301))
-    ours, theirs = tmp_path / "ours.parquet", tmp_path / "theirs.parquet"
-    with ours.open("wb") as handle:
-        writer = ParquetWriter(handle, tables[0].schema, statistics=["small", "wide", "day"], page_bytes=page_bytes)
-        for table in tables:
-            writer.write(table)
-        writer.close()
-    pq.write_table(pa.concat_tables(tables), theirs)
-    assert pq.read_table(ours).to_pylist() == pq.read_table(theirs).to_pylist()
+    assert _null_slots_span_items(tables[-1]["when_then"].combine_chunks())
+    path = tmp_path / "edge.parquet"
+    sink = ParquetSink(path, tables[0].schema)
+    for table in tables:
+        sink.append(sink.encode(table))
+    sink.close()
+    expected = pa.concat_tables(tables)
+    assert pq.read_table(path).to_pylist() == expected.to_pylist()
+    assert pq.read_table(path).column("when_then").null_count == expected.column("when_then").null_count > 0
     assert_frame_equal(
-        pl.read_parquet(ours),
-        pl.read_parquet(theirs).with_columns(
-            pl.col("small", "wide").cast(pl.String), pl.col("list").cast(pl.List(pl.String))
+        pl.read_parquet(path),
+        pl.from_arrow(expected).with_columns(  # type: ignore[union-attr]
+            pl.col("small", "wide").cast(pl.String), pl.col("list", "when_then").cast(pl.List(pl.String))
         ),
     )
-    query = "select * from read_parquet('{}')"
-    assert duckdb.sql(query.format(ours)).fetchall() == duckdb.sql(query.format(theirs)).fetchall()
-    metadata = pq.ParquetFile(ours).metadata
+    ducks = duckdb.sql(f"select when_then from read_parquet('{path}')").fetchall()
+    assert [row[0] for row in ducks] == expected.column("when_then").to_pylist()
+    metadata = pq.ParquetFile(path).metadata
     assert metadata.num_row_groups == len(tables)
-    last = metadata.row_group(len(tables) - 1)
-    small = last.column(3).statistics
-    assert small.has_min_max and small.null_count == pc.sum(tables[-1]["small"].is_null()).as_py()
-    assert not last.column(4).statistics.has_min_max  # all null
-    assert "DELTA_LENGTH_BYTE_ARRAY" in last.column(0).encodings  # fixed-length strings
-    assert last.column(0).statistics is None
+    assert metadata.metadata is None  # no stored Arrow schema: readers see plain strings
+
+
+def _with_items_under_null_lists(array: pa.ListArray) -> pa.ListArray:
+    """The same lists, but every null list's slot spans one item, as Polars' when/then leaves
+    them (the offsets of a null slot are not required to be empty)."""
+    null = array.is_null().to_numpy(zero_copy_only=False)
+    old = array.offsets.to_numpy()
+    lengths = np.where(null, 1, np.diff(old))
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths)
+    take = np.repeat(np.where(null, 0, old[:-1]), lengths) + within  # a null slot holds item 0
+    values = array.values.take(pa.array(take))
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=pa.array(null))
+
+
+def test_generated_file_reads_back_as_built_even_when_null_lists_span_items(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A generated file read back holds exactly the chunks built: every null list slot reads
+    as null, not as a list, also when its offsets span items."""
+    built: dict[int, pa.Table] = {}
+    build_chunk = generate_run.build_chunk
+
+    def spanning(take: np.ndarray, start: int, rng: np.random.Generator, ctx: object) -> pa.Table:
+        table = build_chunk(take, start, rng, ctx)  # type: ignore[arg-type]
+        built[start] = table
+        for name in LIST_COLUMNS:
+            table = table.set_column(
+                table.schema.get_field_index(name), name, _with_items_under_null_lists(table[name].combine_chunks())
+            )
+            assert _null_slots_span_items(table[name].combine_chunks())
+        return table
+
+    monkeypatch.setattr(generate_run, "build_chunk", spanning)
+    path = tmp_path / "spanning.parquet"
+    generate(path, rows=30_000, seed=5, chunk_rows=10_000)
+    written = pq.read_table(path)
+    expected = pa.concat_tables(built[start] for start in sorted(built))
+    for name in LIST_COLUMNS:
+        read, truth = written[name], expected[name]
+        assert read.null_count == truth.null_count > 0, name
+        assert read.is_null().equals(truth.is_null()), name
+        assert read.to_pylist() == truth.to_pylist(), name
 
 
 def test_generated_parquet_has_statistics_where_a_filter_could_use_them(calibrated: Path) -> None:
@@ -523,3 +571,67 @@ def test_generated_parquet_has_statistics_where_a_filter_could_use_them(calibrat
     assert stats["gemeente"].has_min_max and stats["status"].min == "ingeschreven"
     assert stats["status"].max == "uitgeschreven" and stats["gemeente"].null_count >= 0
     assert stats["client_id"] is None and stats["affiniteiten.list.element"] is None
+
+
+def test_generated_parquet_uses_the_fixed_writer_options(calibrated: Path) -> None:
+    """One row group per chunk; dictionary pages for every string and date column but
+    client_id, which is DELTA_LENGTH_BYTE_ARRAY (booleans are plain); zstd; no stored Arrow
+    schema."""
+    metadata = pq.ParquetFile(calibrated).metadata
+    assert metadata.num_row_groups == 3  # 238,717 rows in chunks of 100,000
+    assert metadata.metadata is None
+    group = metadata.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    assert all(c.compression == "ZSTD" for c in columns.values())
+    assert "DELTA_LENGTH_BYTE_ARRAY" in columns["client_id"].encodings and not columns["client_id"].has_dictionary_page
+    booleans = {"doelgroepregister", "banenafspraak", "beschut_wsw"}
+    assert all(c.has_dictionary_page for name, c in columns.items() if name not in {"client_id", *booleans})
+
+
+# --- atomic and byte-stable output --------------------------------------------------------------
+
+
+def test_an_interrupted_run_leaves_the_existing_file_untouched(tmp_path: Path) -> None:
+    out = tmp_path / "clients.parquet"
+    generate(out, rows=5_000, seed=1)
+    before = out.read_bytes()
+
+    def interrupt(done: int, total: int) -> None:
+        if done > 0:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        generate(out, rows=40_000, seed=2, chunk_rows=10_000, progress=interrupt)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["clients.parquet"]
+
+
+def test_atomic_output_writes_beside_the_target_under_a_unique_name(tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    out.write_text("old")
+    with atomic_output(out) as first, atomic_output(out) as second:
+        assert first.parent == second.parent == tmp_path and first != second
+        assert re.fullmatch(r"\.x\.csv\.transparantie-\d+-\w+\.tmp", first.name)
+        first.write_text("first")
+        second.write_text("second")
+        assert out.read_text() == "old"
+    assert out.read_text() == "first"  # the inner block ended first; the last to end wins
+    with pytest.raises(RuntimeError), atomic_output(out) as third:
+        third.write_text("half")
+        raise RuntimeError
+    assert out.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_same_arguments_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Byte-stable output (issue 13): the documented sample command at a small --rows, twice,
+    and once more with a single worker thread (so chunks finish in another order and time)."""
+    paths = [tmp_path / f"run{i}.parquet" for i in range(3)]
+    for i, path in enumerate(paths):
+        if i == 2:
+            monkeypatch.setattr(generate_run, "WORKERS", 1)
+        args = ["generate", str(path), "--calibrate", "2025q2", "--seed", "2025", "--rows", "600000"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert pq.ParquetFile(paths[0]).metadata.num_row_groups == 2  # more than one chunk
+    assert paths[0].read_bytes() == paths[1].read_bytes() == paths[2].read_bytes()

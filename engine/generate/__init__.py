@@ -8,8 +8,8 @@ counts into exactly a reference table (calibrated) or into a plausible one. Modu
 * :mod:`~engine.generate.records`    one chunk of records, column by column;
 * :mod:`~engine.generate.vocab`      vocabularies and messy spellings;
 * :mod:`~engine.generate.ids`        unique pseudonymous client ids;
-* :mod:`~engine.generate.parquet`    a Parquet encoder for these chunks (numpy, zstd);
-* :mod:`~engine.generate.sink`       Parquet/CSV writing; :mod:`~engine.generate.run` the driver.
+* :mod:`~engine.generate.sink`       Parquet (pyarrow) / CSV writing, atomically;
+* :mod:`~engine.generate.run`        the driver.
 """
 
 from engine.generate.mix import DEFAULT_MIX, REASON_KEYS, REASONS, parse_mix

@@ -19,15 +19,16 @@ from engine.generate.ids import round_keys
 from engine.generate.mix import REASONS, parse_mix
 from engine.generate.population import Population, chunk_roles, plan_population, reference_cells
 from engine.generate.records import Context, build_chunk
-from engine.generate.sink import Encoded, open_sink, output_format
+from engine.generate.sink import Encoded, Sink, atomic_output, open_sink, output_format
 from engine.indeling import Indeling, default_indeling
 from engine.layout import nl_int
 
-#: Rows per chunk = per Parquet row group (524,288). Measured on 2 cores: 2**19 and 2**18
-#: write ~7% faster than 2**20 (a chunk's columns stay in cache), 2**21 is slower still.
-#: Part of the seed's meaning: the same seed and chunk size give the same file.
+#: Rows per chunk = per Parquet row group (524,288). pyarrow's writer costs about the same per
+#: row from 2**18 to 2**21 rows per row group (2**17: ~5% more). Part of the seed's meaning:
+#: the same seed and chunk size give the same file.
 CHUNK_ROWS = 1 << 19
-#: Threads that build and encode chunks; as many chunks are in memory at once, plus one.
+#: Threads that build chunks (and encode CSV; pyarrow encodes Parquet as the calling thread
+#: appends it); as many chunks are in memory at once, plus one.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 #: The uncalibrated population follows the geography and cell shares of this reference.
 WEIGHTS_REFERENCE = "2025q2"
@@ -147,19 +148,41 @@ def _write(
     plan_rng: np.random.Generator,
     progress: Progress | None,
 ) -> None:
-    """Build and encode chunks on :data:`WORKERS` threads (numpy, zstd and pyarrow release the
-    GIL, so every core works) and append them in order to a temporary file that replaces
-    ``out`` only when complete. A chunk depends only on its roles, its first row number and
-    its own random stream, so the file is the same whichever thread builds what."""
-    partial = out.with_name(f".{out.name}.part")
+    """Build chunks on :data:`WORKERS` threads (numpy and pyarrow release the GIL, so every
+    core works) and append them in order to a temporary file that replaces
+    ``out`` only when complete (engine.generate.sink.atomic_output). A chunk depends only on
+    its roles, its first row number and its own random stream, and chunks are appended in
+    their order, so the file is the same whichever thread builds what and when."""
     total = population.rows
-    sink = open_sink(partial, output_format(out), ctx.schema())
+    if progress:
+        progress(0, total)
+    with atomic_output(out) as temporary:
+        sink = open_sink(temporary, output_format(out), ctx.schema())
+        try:
+            _append_chunks(sink, population, ctx, seed, chunk_rows, plan_rng, progress)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the chunks' error is the one to report
+                sink.close()
+            raise
+        sink.close()
+    if progress:
+        progress(total, total)
+
+
+def _append_chunks(
+    sink: Sink,
+    population: Population,
+    ctx: Context,
+    seed: int,
+    chunk_rows: int,
+    plan_rng: np.random.Generator,
+    progress: Progress | None,
+) -> None:
+    total = population.rows
 
     def make(take: np.ndarray, start: int, number: int) -> Encoded:
         return sink.encode(build_chunk(take, start, np.random.default_rng([seed, 1, number]), ctx))
 
-    if progress:
-        progress(0, total)
     pending: deque[tuple[int, Future[Encoded]]] = deque()
     written = 0
 
@@ -171,28 +194,18 @@ def _write(
         if progress and written < total:
             progress(written, total)
 
-    try:
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            try:
-                start = 0
-                for number, take in enumerate(chunk_roles(population, chunk_rows, plan_rng)):
-                    rows = int(take.sum())
-                    pending.append((rows, pool.submit(make, take, start, number)))
-                    start += rows
-                    while len(pending) > WORKERS:  # every worker busy, one chunk queued
-                        append_next()
-                while pending:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        try:
+            start = 0
+            for number, take in enumerate(chunk_roles(population, chunk_rows, plan_rng)):
+                rows = int(take.sum())
+                pending.append((rows, pool.submit(make, take, start, number)))
+                start += rows
+                while len(pending) > WORKERS:  # every worker busy, one chunk queued
                     append_next()
-            except BaseException:
-                for _, future in pending:
-                    future.cancel()
-                raise
-        sink.close()
-        os.replace(partial, out)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            sink.close()
-        partial.unlink(missing_ok=True)
-        raise
-    if progress:
-        progress(total, total)
+            while pending:
+                append_next()
+        except BaseException:
+            for _, future in pending:
+                future.cancel()
+            raise
