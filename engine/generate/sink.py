@@ -8,11 +8,8 @@ The file is written under a temporary name and moved onto its own only when comp
 
 from __future__ import annotations
 
+import contextlib
 import io
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Protocol, TypeAlias
 
@@ -21,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.contract import CSV_LIST_SEPARATOR, LIST_COLUMNS, TAAKSOORT_COLUMNS
+from engine.output import atomic_path
 
 # Parquet, written by pyarrow's ParquetWriter with fixed options, so that the same tables give
 # the same bytes (only pyarrow's version, in the footer's created_by, and its encoder change them):
@@ -58,51 +56,10 @@ def parquet_options(schema: pa.Schema) -> dict[str, object]:
     }
 
 
-@contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
-    """A temporary path beside ``out`` to write to; moved onto ``out`` when the block ends
-    without an error, after its data reached the disk (fsync). On any error, or an interrupt,
-    the temporary file is removed and an existing ``out`` is left as it was.
-
-    The name, ``.NAME.transparantie-<pid>-<random>.tmp``, is unique (``tempfile.mkstemp``), so
-    two runs writing the same file never share a temporary file; the last to finish wins.
-    """
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.transparantie-{os.getpid()}-", suffix=".tmp", dir=out.parent)
-    temporary = Path(name)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; a new file gets the usual mode
-        os.close(fd)
-        yield temporary
-        fd = os.open(temporary, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    _fsync_directory(out.parent)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Makes the rename durable; best effort (not every file system opens directories)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def atomic_output(out: Path) -> contextlib.AbstractContextManager[Path]:
+    """A temporary path beside ``out``, moved onto it when complete: the project's one atomic
+    writer (engine.output.atomic_path), so a failed or killed run leaves ``out`` as it was."""
+    return atomic_path(out, option="OUT")
 
 
 class Sink(Protocol):
