@@ -21,7 +21,8 @@ from engine.output import exit_cleanly_on_sigterm
 
 app = typer.Typer(
     name="transparantie",
-    help="Reproduce UWV's 'Transparantie van klantprofielen' table from Sonar-like client records.",
+    help="Maak de tabel 'Transparantie van klantprofielen' van UWV uit cliëntrecords zoals Sonar ze kent. "
+    "Begin met `transparantie inspect BESTAND` op een nieuwe export.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

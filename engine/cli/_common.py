@@ -28,6 +28,7 @@ InputFile = Annotated[
         help="Cliëntrecords: Parquet, CSV (ook .gz/.zip), Excel, SPSS, Stata of SAS; een map met delen, een "
         "patroon ('delen/*.csv') of - voor standaardinvoer.",
         show_default=False,
+        metavar="BESTAND",
     ),
 ]
 InputFiles = Annotated[
@@ -37,6 +38,7 @@ InputFiles = Annotated[
         "(.sas7bdat/.xpt); meerdere bestanden, een map met delen of een patroon worden één invoer; - leest "
         "standaardinvoer. Parquet en CSV worden gestroomd, de andere formaten in hun geheel gelezen.",
         show_default=False,
+        metavar="BESTAND",
     ),
 ]
 _READ = "Invoer lezen"
@@ -80,14 +82,17 @@ Peildatum = Annotated[
     datetime | None,
     typer.Option(
         formats=["%Y-%m-%d"],
-        help="Count indiceringen open on this date (YYYY-MM-DD) instead of open now; also picks the rule version.",
+        help="Tel de indiceringen die op deze datum (JJJJ-MM-DD) open zijn in plaats van nu; kiest ook de "
+        "versie van de regels.",
     ),
 ]
-Rules = Annotated[str, typer.Option(help="Rule set name (see `transparantie rules`) or path to a rule file.")]
+Rules = Annotated[
+    str, typer.Option(help="Naam van de regels (zie `transparantie rules`) of pad naar een regelbestand.")
+]
 DEFAULT_RULES_OPTION = DEFAULT_RULES
-OnInvalidOption = Annotated[OnInvalid, typer.Option(help="What to do with rows that break the contract.")]
+OnInvalidOption = Annotated[OnInvalid, typer.Option(help="Wat te doen met rijen die het invoercontract breken.")]
 QuarantineOption = Annotated[
-    Path | None, typer.Option(help="Parquet file for rejected rows (with --on-invalid quarantine).")
+    Path | None, typer.Option(help="Parquet-bestand voor de afgewezen rijen (met --on-invalid quarantine).")
 ]
 AllowBsnOption = Annotated[
     bool,

@@ -39,12 +39,14 @@ def count(
     file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
-    format: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
-    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout (required for parquet).")] = None,
-    amr: Annotated[int | None, typer.Option(help="Only this arbeidsmarktregio (1-35).")] = None,
+    format: Annotated[Format, typer.Option("--format", help="Uitvoerformaat.")] = Format.TABLE,
+    output: Annotated[
+        Path | None, typer.Option(help="Schrijf hierheen in plaats van naar stdout (nodig voor parquet en xlsx).")
+    ] = None,
+    amr: Annotated[int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35).")] = None,
     reference: Annotated[
         str | None,
-        typer.Option(help="Compare with an official table: '2025q2' or a file in the output shape."),
+        typer.Option(help="Vergelijk met officiële cijfers: '2025q2' of een bestand in de vorm van de uitvoer."),
     ] = None,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     strikt: Annotated[
@@ -58,9 +60,15 @@ def count(
     datumformaat: Datumformaat = None,
     sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
-    """Count client records into the published Transparantie table.
+    """Tel cliëntrecords tot de gepubliceerde tabel Transparantie van klantprofielen.
 
-    Example: transparantie count sample_data/clients-2025q2.parquet --reference 2025q2
+    Elke gemeente per arbeidsmarktregio, Totaal AMR, gemeente onbekend en
+    Nederland, met de balans: gelezen = geteld + uitgesloten + afgewezen.
+    Waarschuwt bij een verdachte tabel (helemaal nul, één voorwaarde die bijna
+    alles uitsluit, meer dan de helft afgewezen, onbekende statuswaarden);
+    met --strikt stopt een waarschuwing met exitcode 3.
+
+    Voorbeeld: transparantie count sample_data/clients-2025q2.parquet --reference 2025q2
     """
     with guarded(file[0]):
         if format in (Format.PARQUET, Format.XLSX) and output is None:

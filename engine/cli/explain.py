@@ -33,30 +33,30 @@ class ExplainFormat(StrEnum):
 
 def explain(
     file: InputFiles,
-    client_id: Annotated[list[str], typer.Option("--client-id", help="The client to explain; repeat for more.")],
+    client_id: Annotated[list[str], typer.Option("--client-id", help="De cliënt om uit te leggen; herhaal voor meer.")],
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
-    format: Annotated[ExplainFormat, typer.Option("--format", help="Output format.")] = ExplainFormat.TEXT,
+    format: Annotated[ExplainFormat, typer.Option("--format", help="Uitvoerformaat.")] = ExplainFormat.TEXT,
     scheidingsteken: Scheidingsteken = None,
     encoding: Encoding = None,
     blad: Blad = None,
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
 ) -> None:
-    """Explain clients: every rule's verdict, the profile, the resulting cell.
+    """Leg cliënten uit: het oordeel van elke voorwaarde, het profiel, de cel.
 
-    Per client: each rule with its label and source, holds or not; the
-    signalen; the contract verdict; the klantsoort and the indicering it
-    came from; the profile components as read and whether registered; each
-    profiel onderdeel; and the cell of the table, or the first rule that
-    excluded the client. Only the requested ids are read (the filter is
-    pushed into the scan), so this is fast on any file. An id that does not
-    occur is named on stderr, exit 2.
+    Per cliënt: elke voorwaarde met label en bron, wel of niet voldaan; de
+    signalen; het oordeel van het invoercontract; de klantsoort en de
+    indicering waaruit die volgt; de profielonderdelen zoals gelezen en of ze
+    geregistreerd zijn; en de cel van de tabel, of de eerste voorwaarde
+    waarop de cliënt afviel. Alleen de gevraagde ids worden gelezen, dus dit
+    is snel op elk bestand. Een id die niet voorkomt wordt op stderr genoemd,
+    exitcode 2.
 
-    json: an object with regels, geldig_vanaf, peildatum, clients (one
-    object per record, the fields shown in text) and missing.
+    json: regels, geldig_vanaf, peildatum, clients (één object per record)
+    en missing.
 
-    Example: transparantie explain sample_data/clients-2025q2.parquet --client-id K00000000001
+    Voorbeeld: transparantie explain sample_data/clients-2025q2.parquet --client-id K55013434732
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.explain import explain_file, render_json, render_text

@@ -42,11 +42,11 @@ def funnel(
     file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
-    niveau: Annotated[Niveau, typer.Option(help="One funnel for Nederland, per region, or per gemeente.")] = (
+    niveau: Annotated[Niveau, typer.Option(help="Eén trechter voor Nederland, per regio of per gemeente.")] = (
         Niveau.NEDERLAND
     ),
-    amr: Annotated[int | None, typer.Option(help="Only this arbeidsmarktregio (1-35).")] = None,
-    format: Annotated[FunnelFormat, typer.Option("--format", help="Output format.")] = FunnelFormat.TABLE,
+    amr: Annotated[int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35).")] = None,
+    format: Annotated[FunnelFormat, typer.Option("--format", help="Uitvoerformaat.")] = FunnelFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
     scheidingsteken: Scheidingsteken = None,
@@ -64,27 +64,25 @@ def funnel(
         ),
     ] = MIN_AANTAL,
 ) -> None:
-    """Run the counting rules in their published order; show where records drop out.
+    """Loop de voorwaarden door in de volgorde van de publicatie; toon waar records afvallen.
 
-    Per group: records read; rejected (input contract, per reden); per rule
-    the records excluded there ('aantal') and still in ('over'); a signaal
-    line after its rule; and the counted clients, equal to `count`. Then the
-    normalised status and indicering values seen, with the klantsoort each
-    maps to, so a misspelt export shows; values seen in fewer than
-    --min-aantal records are summed on one line 'overig'.
+    Per groep: gelezen records; afgewezen (invoercontract, per reden); per
+    voorwaarde de records die daar afvallen ('aantal') en die overblijven
+    ('over'); een signaalregel na zijn voorwaarde; en de meegetelde
+    cliënten, gelijk aan `count`. Daarna de status- en indiceringwaarden na
+    normalisatie, met de klantsoort van elk, zodat een verkeerd gespelde
+    export opvalt (waarden in minder dan --min-aantal records samen op één
+    regel 'overig'); en hoe de gemeenten gevonden zijn (naam, alias, CBS-code,
+    voormalige gemeente) en hoeveel einddatums 'geen einde' waren.
 
-    csv: the steps; columns niveau, amr, arbeidsmarktregio, gemeente, stap,
+    csv: de stappen; kolommen niveau, amr, arbeidsmarktregio, gemeente, stap,
     soort (gelezen, afgewezen, reden, regel, signaal, geteld), id, label,
     aantal, over.
 
-    json: an object with regels, geldig_vanaf, peildatum, niveau, amr,
-    stappen (the csv rows), status (waarde, aantal, geteld), indicering
-    (waarde, klantsoort, aantal, geteld; the last row 'overig' when rare
-    values were summed), overig (min_aantal, and per column how many values
-    that row stands for) and reconciliatie (gelezen, geteld,
-    uitgesloten per rule, afgewezen per reden).
+    json: regels, geldig_vanaf, peildatum, niveau, amr, stappen (de csv-rijen),
+    status, indicering, overig, gemeente_via, geen_einde en reconciliatie.
 
-    Example: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
+    Voorbeeld: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.funnel import funnel_file, funnel_json, render_funnel

@@ -11,26 +11,33 @@ from engine.cli._common import guarded, say
 
 
 def generate(
-    out: Annotated[Path, typer.Argument(help="Output file: Parquet, or CSV when the name ends in .csv.")],
+    out: Annotated[Path, typer.Argument(help="Uitvoerbestand: Parquet, of CSV als de naam op .csv eindigt.")],
     rows: Annotated[
         int | None,
-        typer.Option(help="Total rows. Default: calibrated count + 25% not counted; uncalibrated 1,000,000."),
+        typer.Option(
+            help="Aantal rijen. Standaard: gekalibreerd aantal + 25% niet meegeteld; ongekalibreerd 1.000.000."
+        ),
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")] = 0,
+    seed: Annotated[int, typer.Option(help="Startwaarde van het toeval; dezelfde waarde geeft hetzelfde bestand.")] = 0,
     calibrate: Annotated[
         str | None,
-        typer.Option(help="Reproduce this table exactly: '2025q2' or a reference file in the output shape."),
+        typer.Option(help="Reproduceer deze tabel exact: '2025q2' of een referentiebestand in de vorm van de uitvoer."),
     ] = None,
-    scale: Annotated[int, typer.Option(help="With --calibrate: multiply every cell by K.")] = 1,
-    messy: Annotated[bool, typer.Option("--messy", help="Spell values like a real export (counts unchanged).")] = False,
+    scale: Annotated[int, typer.Option(help="Met --calibrate: vermenigvuldig elke cel met K.")] = 1,
+    messy: Annotated[
+        bool, typer.Option("--messy", help="Spel waarden als in een echte export (aantallen gelijk).")
+    ] = False,
     mix: Annotated[
         str | None,
-        typer.Option(help="Shares of the non-counted reasons, e.g. 'uitgeschreven=0.3,ended=0.2,no_vink=0.5'."),
+        typer.Option(
+            help="Aandelen van de redenen om niet mee te tellen, "
+            "bijvoorbeeld 'uitgeschreven=0.3,ended=0.2,no_vink=0.5'."
+        ),
     ] = None,
 ) -> None:
-    """Write synthetic Sonar client records.
+    """Schrijf synthetische cliëntrecords zoals Sonar ze kent.
 
-    Example: transparantie generate sample_data/clients-2025q2.parquet --calibrate 2025q2 --seed 2025
+    Voorbeeld: transparantie generate sample_data/clients-2025q2.parquet --calibrate 2025q2 --seed 2025
     """
     # Imported here: numpy and pyarrow are needed only to generate, and would slow every command's start.
     from engine.generate import generate as generate_file

@@ -42,9 +42,9 @@ def profiel(
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     niveau: Annotated[
-        Niveau, typer.Option(help="Finest level shown: Nederland, also the regions ranked, also every gemeente.")
+        Niveau, typer.Option(help="Fijnste niveau: Nederland, ook de regio's gerangschikt, ook elke gemeente.")
     ] = Niveau.AMR,
-    format: Annotated[ProfielFormat, typer.Option("--format", help="Output format.")] = ProfielFormat.TABLE,
+    format: Annotated[ProfielFormat, typer.Option("--format", help="Uitvoerformaat.")] = ProfielFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
     scheidingsteken: Scheidingsteken = None,
@@ -54,23 +54,22 @@ def profiel(
     datumformaat: Datumformaat = None,
     sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
-    """Among counted clients: who has a profile, and what the others miss.
+    """Onder de meegetelde cliënten: wie een profiel heeft, en wat de anderen missen.
 
-    Per gemeente, region (ranked) and Nederland: geteld, ja, nee and the
-    transparantiegraad (ja / geteld). The 'nee' clients are 'leeg' (nothing
-    registered at all) or 'onvolledig' (something registered, but one or
-    more profiel onderdelen of the rule set missing: zonder_<onderdeel>; a
-    client can miss several, the combinations split them).
+    Per gemeente, regio (gerangschikt) en Nederland: geteld, ja, nee en de
+    transparantiegraad (ja / geteld). De cliënten met 'nee' zijn 'leeg' (niets
+    geregistreerd) of 'onvolledig' (iets geregistreerd, maar een of meer
+    profielonderdelen van de regels ontbreken: zonder_<onderdeel>; een cliënt
+    kan er meer missen, de combinaties splitsen dat uit).
 
-    csv: one row per gemeente, region, onbekend and Nederland; columns
-    niveau, amr, arbeidsmarktregio, gemeente, rang, geteld, ja, nee,
-    transparantiegraad, leeg, onvolledig, zonder_<onderdeel> per onderdeel.
+    csv: één rij per gemeente, regio, onbekend en Nederland; kolommen niveau,
+    amr, arbeidsmarktregio, gemeente, rang, geteld, ja, nee,
+    transparantiegraad, leeg, onvolledig, zonder_<onderdeel>.
 
-    json: an object with regels, geldig_vanaf, peildatum, niveau, overzicht
-    (the csv rows), combinaties (niveau, amr, arbeidsmarktregio, gemeente,
-    ontbreekt, aantal) and reconciliatie.
+    json: regels, geldig_vanaf, peildatum, niveau, overzicht (de csv-rijen),
+    combinaties en reconciliatie.
 
-    Example: transparantie profiel sample_data/clients-2025q2.parquet --niveau amr
+    Voorbeeld: transparantie profiel sample_data/clients-2025q2.parquet --niveau amr
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.profiel import profiel_file, profiel_json, render_profiel

@@ -11,11 +11,13 @@ from engine.rules import available, select_ruleset
 
 
 def rules(
-    name: Annotated[str | None, typer.Argument(help="Rule set name or file; omit to list all.")] = None,
+    name: Annotated[
+        str | None, typer.Argument(help="Naam of bestand van de regels; weglaten toont ze allemaal.")
+    ] = None,
 ) -> None:
-    """List the rule sets, or show one with every rule's label, source and SQL.
+    """Toon de regelsets, of één met van elke voorwaarde het label, de bron en de SQL.
 
-    Example: transparantie rules teldefinitie
+    Voorbeeld: transparantie rules teldefinitie
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.ruletext import describe
