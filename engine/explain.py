@@ -34,6 +34,7 @@ from engine.contract import (
     VOCABULARY,
     as_text_value,
     check_by_reden,
+    client_id_text,
     registered_taaksoort,
 )
 from engine.errors import MAX_SHOWN_VALUES, TransparantieError, capped
@@ -165,9 +166,8 @@ def explain_file(
 
 
 def _id_text(schema: pl.Schema) -> pl.Expr:
-    # the contract's client_id: the value as text (engine.contract.normalise)
-    column = pl.col(CLIENT_ID)
-    return column if schema[CLIENT_ID] == pl.String else column.cast(pl.String)
+    # the contract's client_id (engine.contract.normalise), so a padded id is found as well
+    return client_id_text(schema[CLIENT_ID])
 
 
 def client_queries(

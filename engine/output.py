@@ -166,6 +166,9 @@ def atomic_path(target: Path | str, *, private: bool = False, option: str = "") 
     messages (``--quarantine``, ``OUT``).
     """
     target = Path(target)
+    if target.is_symlink():
+        # Written through the link, as a plain write would: the link stays, its file is replaced.
+        target = Path(os.path.realpath(target))
     directory = target.absolute().parent
     remove_stale_temporaries(directory)
     temp = temp_name(target)
@@ -299,14 +302,26 @@ def check_outputs(inputs: Sequence[Path], outputs: Sequence[tuple[str, Path | No
             by_path.setdefault(_resolved(file), file)
         for path in inputs:
             by_path.setdefault(_resolved(Path(path)), Path(path))
+    directories = [_resolved(Path(p)) for p in inputs if Path(p).is_dir()]
     for option, path in given:
         resolved, identity = _resolved(path), _identity(path)
+        if path.is_symlink() and str(resolved).startswith(("/proc/", "/dev/")):
+            raise OutputError(
+                f"uitvoer {describe(option, path)} verwijst naar {resolved}, geen gewoon bestand; "
+                "laat --output weg om naar de standaarduitvoer te schrijven"
+            )
         source = by_path.get(resolved) or (known.get(identity) if identity is not None else None)
         if source is not None:
             raise SameFileError(
                 f"{describe(option, path)} is hetzelfde bestand als de invoer {source}; "
                 "de invoer wordt nooit overschreven. Kies een ander pad voor de uitvoer."
             )
+        for directory in directories:
+            if resolved.is_relative_to(directory):
+                raise SameFileError(
+                    f"{describe(option, path)} ligt in de invoermap {directory}: een volgende telling zou het "
+                    "als invoer lezen. Kies een pad buiten de invoermap."
+                )
         for other_option, other, other_resolved, other_identity in seen:
             if resolved == other_resolved or (identity is not None and identity == other_identity):
                 raise SameFileError(

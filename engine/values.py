@@ -26,6 +26,8 @@ VALUES_FILE = REFERENCE_DIR / "invoerwaarden.toml"
 #: 1900-03-01 on, serial n is this date plus n days.
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_SERIAL = "excel-serieel"
+#: Dates are Dutch dates: a moment stored with a time zone is read in this one.
+LOCAL_TIME_ZONE = "Europe/Amsterdam"
 
 
 class _Strict(BaseModel):
@@ -164,7 +166,7 @@ def as_bool(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 def _item_pattern() -> str:
     separators = "".join(re.escape(s) for s in input_values().lijst.scheidingstekens)
-    return rf"[^{separators}\[\]\"'{INVISIBLE}][^{separators}\[\]\"']*"
+    return rf"[^{separators}\[\]{{}}\"'{INVISIBLE}][^{separators}\[\]{{}}\"']*"
 
 
 def registered_text_list(text: pl.Expr) -> pl.Expr:
@@ -227,7 +229,7 @@ class DateChoice:
     n_values: int  # distinct values it was decided on
 
 
-def choose_date_format(column: str, values: pl.Series, source: str) -> DateChoice:
+def choose_date_format(column: str, values: pl.Series, source: str, numbers: bool = False) -> DateChoice:
     """The one format that reads every distinct value of a text date column.
 
     ``values`` are the column's distinct raw values (or a sample's). Blank values and null
@@ -240,6 +242,18 @@ def choose_date_format(column: str, values: pl.Series, source: str) -> DateChoic
     frame = pl.DataFrame({"v": values.cast(pl.String)}).filter(~is_blank(pl.col("v")))
     if frame.is_empty():
         return DateChoice(column, table.datumformaat[0].naam, "geen waarden", 0)
+    if numbers:
+        # A column of numbers is a date only as jjjjmmdd: days since 1970 (Arrow), since 1960
+        # (SAS) or since 1899 (Excel) all look alike, so they are never guessed.
+        fmt = table.date_format("jjjjmmdd")
+        unread = frame.filter(parse_date(pl.col("v"), fmt).is_null())
+        if unread.height:
+            raise SchemaError(
+                f"{source}: kolom '{column}' bevat getallen die geen datum jjjjmmdd zijn (bijvoorbeeld "
+                f"{unread['v'][0]}). Dagen sinds een begindatum worden niet geraden: zet de kolom om naar "
+                f"een datum, of geef het formaat op, bijvoorbeeld --datumformaat {column}=excel-serieel."
+            )
+        return DateChoice(column, fmt.naam, "gevonden", frame.height)
     parsed = frame.select(*(parse_date(pl.col("v"), f).alias(f.naam) for f in table.datumformaat))
     fits = {f.naam: parsed[f.naam].null_count() == 0 for f in table.datumformaat}
     complete = [name for name, ok in fits.items() if ok]
@@ -287,7 +301,10 @@ def as_date(
     if dtype == pl.Date:
         dates = raw
     elif isinstance(dtype, pl.Datetime):
-        dates = raw.dt.date()
+        # A moment with a time zone (often UTC) is a date in the Netherlands: 2024-03-30T23:00Z
+        # is 31 March in Amsterdam.
+        local = raw.dt.convert_time_zone(LOCAL_TIME_ZONE) if dtype.time_zone else raw
+        dates = local.dt.date()
     elif dtype == pl.Null:
         dates = raw.cast(pl.Date)
     else:

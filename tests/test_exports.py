@@ -310,3 +310,11 @@ def test_mysql_null_is_no_value(records: pl.DataFrame, expected: pl.DataFrame, t
     path = tmp_path / "mysql.tsv"
     exports.as_text(records, null="\\N").write_csv(path, separator="\t")
     assert count_file(path).table.equals(expected)
+
+
+def test_padded_ids_are_one_client_and_duplicates(records: pl.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "padded.csv"
+    text = exports.as_text(records.head(3))
+    text.with_columns(pl.Series("client_id", [text["client_id"][0], text["client_id"][0] + "   ", "x"])).write_csv(path)
+    result = run("count", path)
+    assert result.exit_code == 2 and "client_id_dubbel" in result.stderr

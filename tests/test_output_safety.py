@@ -115,7 +115,10 @@ def test_a_directory_input_covers_every_file_under_it(tmp_path: Path) -> None:
         check_outputs([data], [("--output", link)])
     with pytest.raises(SameFileError):
         check_outputs([tmp_path / "elsewhere.csv", data], [("--quarantine", inner)])
-    check_outputs([data], [("--output", data / "sub" / "new.parquet"), ("--quarantine", None)])  # a new file: fine
+    # A new file in an input directory would be read as input next time: refused too.
+    with pytest.raises(SameFileError, match="ligt in de invoermap"):
+        check_outputs([data], [("--output", data / "sub" / "new.parquet"), ("--quarantine", None)])
+    check_outputs([data], [("--output", tmp_path / "new.parquet"), ("--quarantine", None)])  # outside: fine
 
 
 # --- output problems: named, before any work ----------------------------------------------------

@@ -165,6 +165,8 @@ def refuse_unsafe_outputs(inputs: list[Path], outputs: list[tuple[str, Path | No
     for item in inputs:
         text = str(item)
         if text == "-":
+            # Standard input redirected from a file (`< in.csv`) is that file.
+            expanded.append(Path("/dev/stdin"))
             continue
         if not item.exists() and any(ch in text for ch in "*?["):
             expanded += [Path(m) for m in sorted(glob.glob(text, recursive=True))]

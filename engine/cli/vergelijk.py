@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, guarded, say, write_stdout
+from engine.cli._common import DEFAULT_RULES_OPTION, guarded, refuse_unsafe_outputs, say, write_stdout
 from engine.cli._nl import Regels
 from engine.errors import UsageError
+from engine.output import write_text
 
 
 class VergelijkFormat(StrEnum):
@@ -49,6 +50,8 @@ def vergelijk(
     with guarded():
         if format is VergelijkFormat.XLSX and output is None:
             raise UsageError("--format xlsx heeft --output PAD nodig")
+        sides = [Path(side) for side in (vorige, nieuw) if Path(side).exists()]
+        refuse_unsafe_outputs(sides, [("--output", output)])
         result = compare(vorige, nieuw, amr=amr, rules=rules)
         if format is VergelijkFormat.TABLE:
             text = render_vergelijking(result)
@@ -64,5 +67,5 @@ def vergelijk(
         if output is None:
             write_stdout(text)
         else:
-            output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+            write_text(output, text if text.endswith("\n") else text + "\n", option="--output")
             say(f"Vergelijking geschreven naar {output}.")

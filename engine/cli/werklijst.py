@@ -10,6 +10,7 @@ import typer
 
 from engine.cli._common import (
     DEFAULT_RULES_OPTION,
+    AllowBsnOption,
     Blad,
     Datumformaat,
     Encoding,
@@ -46,6 +47,7 @@ def werklijst(
     blad: Blad = None,
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
+    sta_bsn_toe: AllowBsnOption = False,
 ) -> None:
     """Werklijst: de meegetelde cliënten zonder volledig profiel (profiel nee) van één
     regio (--amr) of gemeente (--gemeente), om hun profiel aan te vullen.
@@ -74,6 +76,7 @@ def werklijst(
             on_invalid=on_invalid,
             quarantine=quarantine,
             lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+            allow_bsn=sta_bsn_toe,
         )
         write_werklijst(result, format.value, output)
         say(f"{result.samenvatting()} Geschreven naar {output} (alleen leesbaar voor de eigenaar).")

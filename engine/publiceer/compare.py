@@ -16,6 +16,7 @@ import polars as pl
 from engine.checked import nl_pct
 from engine.errors import UsageError
 from engine.layout import COLUMNS, nl_int
+from engine.output import atomic_path
 from engine.reference import BUILTIN, KEY, VALUE_COLUMNS, load_reference
 
 JA = ("gemeente_profiel_ja", "uwv_profiel_ja")
@@ -179,7 +180,12 @@ def render_vergelijking(v: Vergelijking) -> str:
 
 
 def write_vergelijking_excel(v: Vergelijking, output: Path) -> None:
-    """One sheet, the comparison columns; header frozen, changes with a sign."""
+    """One sheet, the comparison columns; header frozen, changes with a sign. Atomic (engine.output)."""
+    with atomic_path(output, option="--output") as temporary:
+        _write_excel(v, temporary)
+
+
+def _write_excel(v: Vergelijking, output: Path) -> None:
     v.tabel.write_excel(
         output,
         worksheet="Vergelijking",

@@ -28,6 +28,7 @@ from engine.indeling import Indeling, name_key
 from engine.layout import nl_int
 from engine.output import maybe_atomic_path, write_bytes
 from engine.pipeline import AFGEWEZEN, GETELD, ONDERDEEL_PREFIX, classify
+from engine.privacy import BSN_COLUMN, bsn_count, check_bsn
 from engine.profiel import MISSING_PREFIX
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
@@ -73,6 +74,7 @@ def werklijst_file(
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     lezen: ReadOptions | None = None,
+    allow_bsn: bool = False,
 ) -> Werklijst:
     """The worklist of one region (``amr``) or one gemeente; exactly one of the two."""
     if (amr is None) == (gemeente is None):
@@ -106,7 +108,7 @@ def werklijst_file(
     # The rejected rows are counted in the same collection, so a file that breaks the contract
     # fails as `count` fails (the details come from a second pass, on that error path only).
     rejected = plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN).select(pl.len().alias("n"))
-    everything = plan.frame.select(pl.len().alias("n"))
+    everything = plan.frame.select(pl.len().alias("n"), bsn_count("client_id"))
     queries = [wanted, rejected, everything]
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
@@ -115,6 +117,7 @@ def werklijst_file(
         if temp is not None:
             queries.append(plan.quarantine().sink_parquet(temp, lazy=True))
         rows, n_rejected, n_read = pl.collect_all(queries)[:3]
+        check_bsn(int(n_read[BSN_COLUMN][0]), int(n_read["n"][0]), allow_bsn)
         if on_invalid is OnInvalid.FAIL and n_rejected["n"][0] > 0:
             raise InvalidRowsError(problems_from(rejected_details(plan), indeling), int(n_read["n"][0]))
     rows = rows.with_columns(pl.col("gemeente").cast(pl.String))

@@ -146,7 +146,7 @@ def _expand(inputs: Sequence[str | Path], scratch: Path) -> list[tuple[Path, str
             files = sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and not any(s.startswith((".", "_")) for s in p.relative_to(path).parts)
+                if p.is_file() and not _not_data(p.relative_to(path))
             )
             if not files:
                 raise FileError(f"map {path} bevat geen bestanden")
@@ -164,6 +164,16 @@ def _expand(inputs: Sequence[str | Path], scratch: Path) -> list[tuple[Path, str
             raise FileError(f"invoerbestand is leeg (0 bytes): {path}")
         found.append((path, str(path)))
     return found
+
+
+#: Files beside the data in a directory or an archive that are never records: Spark's
+#: _SUCCESS and .crc files, hidden files, a README.
+NOT_DATA_SUFFIXES = (".txt", ".md", ".pdf", ".doc", ".docx", ".html", ".json", ".xml", ".crc", ".log")
+
+
+def _not_data(relative: Path) -> bool:
+    hidden = any(part.startswith((".", "_")) for part in relative.parts)
+    return hidden or relative.suffix.lower() in NOT_DATA_SUFFIXES
 
 
 def _kind(head: bytes, path: Path) -> str:
@@ -232,7 +242,7 @@ def _parts(path: Path, name: str, scratch: Path) -> list[Part]:
         members = [
             m
             for m in archive.infolist()
-            if not m.is_dir() and not any(s.startswith((".", "_")) for s in Path(m.filename).parts)
+            if not m.is_dir() and not _not_data(Path(m.filename))
         ]
         if not members:
             raise FileError(f"{name}: het zip-bestand bevat geen bestanden")
@@ -240,7 +250,8 @@ def _parts(path: Path, name: str, scratch: Path) -> list[Part]:
         for member in members:
             with archive.open(member) as handle:
                 member_head = handle.read(64)
-            if _kind(member_head, Path(member.filename)) == "csv":
+            # A zip member (an xlsx, a zip in the zip) is told apart once extracted, by its own bytes.
+            if not member_head.startswith(b"PK") and _kind(member_head, Path(member.filename)) == "csv":
                 parts.append(Part(path, f"{name}:{member.filename}", "csv", member=member.filename))
             else:
                 target = scratch / f"{len(list(scratch.iterdir()))}-{Path(member.filename).name}"
@@ -279,12 +290,20 @@ def _mapped(part: Part, options: ReadOptions, mapping: dict[str, str] | None) ->
 
 
 def _parquet(paths: list[Path], name: str, directory: Path | None) -> pl.LazyFrame:
-    target: Path | list[Path] = directory if directory is not None else paths if len(paths) > 1 else paths[0]
-    frame = pl.scan_parquet(target, hive_partitioning=directory is not None or None)
+    """One scan over every part; in a directory, ``key=value`` folders are hive partitions. A
+    part may lack a column another part has (it reads as null) or hold an extra one."""
+    target: Path | list[Path] = paths if len(paths) > 1 or directory is not None else paths[0]
     try:
+        frame = pl.scan_parquet(
+            target,
+            hive_partitioning=directory is not None or None,
+            missing_columns="insert" if len(paths) > 1 else "raise",
+            extra_columns="ignore" if len(paths) > 1 else "raise",
+        )
         frame.collect_schema()
     except Exception as exc:  # polars raises ComputeError, OSError, SchemaError ... for a broken file
-        raise FileError(f"kan {name} niet lezen als Parquet: {_first_line(exc)}") from None
+        what = "de delen van " + name + " passen niet op elkaar" if len(paths) > 1 else f"kan {name} niet lezen"
+        raise FileError(f"{what} als Parquet: {_first_line(exc)}") from None
     return frame
 
 
@@ -376,12 +395,13 @@ def _date_formats(frame: pl.LazyFrame, schema: pl.Schema, name: str, options: Re
         return choices
     sample = frame.select(pl.col(c).cast(pl.String) for c in todo).head(DATE_SAMPLE_ROWS).collect(engine="streaming")
     for column in todo:
+        numbers = schema[column].is_integer()
         try:
-            choices[column] = choose_date_format(column, sample[column].unique(), name)
+            choices[column] = choose_date_format(column, sample[column].unique(), name, numbers)
         except SchemaError:
             if sample.height < DATE_SAMPLE_ROWS:
                 raise
             # Ambiguous in the first rows: let every distinct value of the column decide.
             distinct = frame.select(pl.col(column).cast(pl.String).unique()).collect(engine="streaming")
-            choices[column] = choose_date_format(column, distinct[column], name)
+            choices[column] = choose_date_format(column, distinct[column], name, numbers)
     return choices
