@@ -27,15 +27,16 @@ from typing import Any
 import polars as pl
 
 from engine import values
-from engine.checked import collect_checked, heading, json_header, reconcile
 from engine.contract import ALL_CHECKS, AS_READ_PREFIX, RAW_PREFIX
-from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem, UsageError
+from engine.grouping import grouped_outcomes
 from engine.indeling import ROUTES, Indeling
-from engine.layout import Niveau, nl_int
+from engine.layout import Niveau
+from engine.outcome import OnInvalid, Reconciliation, collect_checked
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
 from engine.privacy import BSN_COLUMN, MIN_AANTAL, shown
 from engine.readers import ReadOptions
+from engine.report import heading, json_header, nl_int, rule_number
 from engine.rules import DEFAULT_RULES, RuleSet, Signaal, select_ruleset
 from engine.source import open_source
 
@@ -220,7 +221,7 @@ def run_funnel(
         steps=pl.concat([pl.DataFrame(rows, schema=STEP_SCHEMA, orient="row") for rows in steps]),
         status=status_values,
         indicering=indicering_values,
-        reconciliation=reconcile(per_gemeente, ruleset),
+        reconciliation=checked.reconciliation,
         problems=checked.problems,
         ruleset=ruleset,
         peildatum=plan.peildatum,
@@ -350,8 +351,7 @@ def _group_name(row: dict[str, Any]) -> str:
 def _step_text(row: dict[str, Any], ruleset: RuleSet) -> str:
     soort = row["soort"]
     if soort == REGEL:
-        number = [r.id for r in ruleset.regel].index(row["id"]) + 1
-        return f"voorwaarde {number} {row['id']}: {row['label']}"
+        return f"voorwaarde {rule_number(ruleset, row['id'])} {row['id']}: {row['label']}"
     if soort == SIGNAAL:
         return f"  signaal {row['id']} (in de doelgroep, niet geteld): {row['label']}"
     if soort == REDEN:

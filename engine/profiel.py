@@ -25,15 +25,16 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import collect_checked, heading, json_header, nl_pct, reconcile
 from engine.contract import LIST_COLUMNS
-from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem
+from engine.grouping import grouped_outcomes
 from engine.indeling import Indeling
-from engine.layout import Niveau, nl_int
+from engine.layout import Niveau
+from engine.outcome import OnInvalid, Reconciliation, collect_checked
 from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
+from engine.report import heading, json_header, nl_int, nl_pct
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -127,7 +128,7 @@ def run_profiel(
     return ProfielResult(
         overzicht=overzicht,
         combinaties=combinaties,
-        reconciliation=reconcile(outcomes, ruleset),
+        reconciliation=checked.reconciliation,
         problems=checked.problems,
         ruleset=ruleset,
         peildatum=plan.peildatum,

@@ -12,12 +12,14 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.contract import LIST_COLUMNS
-from engine.count import OnInvalid, count_file, counted_cells
+from engine.count import count_file
 from engine.explain import client_queries, explain_file
+from engine.outcome import OnInvalid
 from engine.pipeline import classify
 from engine.rules import select_ruleset
 from engine.source import open_source
 from tests.factory import client, frame, write_parquet
+from tests.helpers import counted_cells
 
 runner = CliRunner()
 

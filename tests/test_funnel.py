@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.funnel import STEP_SCHEMA, Niveau, funnel_file
+from engine.outcome import OnInvalid
 from engine.paths import rules_dir
 from tests.factory import client, write_parquet
 

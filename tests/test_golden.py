@@ -26,12 +26,14 @@ import polars as pl
 import pytest
 
 from engine.contract import LIST_COLUMNS
-from engine.count import OnInvalid, count_file, counted_cells
+from engine.count import count_file
+from engine.outcome import OnInvalid
 from engine.pipeline import classify
 from engine.prepare import prepare_file
 from engine.rules import select_ruleset
 from engine.source import frame_source, open_source
 from tests.factory import client, frame, write_parquet
+from tests.helpers import counted_cells
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [

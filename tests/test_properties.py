@@ -12,10 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.contract import VOCABULARY
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.funnel import funnel_file
 from engine.indeling import default_indeling
 from engine.layout import FIGURES, Niveau, publication_table
+from engine.outcome import OnInvalid
 from engine.packed import RECORD
 from engine.pipeline import classify
 from engine.prepare import prepare_file

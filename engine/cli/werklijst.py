@@ -10,7 +10,7 @@ import typer
 
 from engine.cli._common import DEFAULT_RULES_OPTION, as_date, guarded, say
 from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
-from engine.count import OnInvalid
+from engine.outcome import OnInvalid
 
 
 class WerklijstFormat(StrEnum):

@@ -24,10 +24,10 @@ import polars as pl
 import pyarrow.parquet as pq
 import xlsxwriter
 
-from engine.count import OnInvalid, problems_from, rejected_details
 from engine.errors import InvalidRowsError, UsageError
 from engine.indeling import Indeling, name_key
 from engine.layout import nl_int
+from engine.outcome import OnInvalid, problems_from, rejected_details
 from engine.pipeline import AFGEWEZEN, GETELD, ONDERDEEL_PREFIX, classify
 from engine.profiel import MISSING_PREFIX
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
