@@ -98,6 +98,11 @@ class FunnelResult:
     gemeente_via: dict[str, int] | None = None
     geen_einde: int | None = None
 
+    @property
+    def table(self) -> pl.DataFrame:
+        """The report's main table (:attr:`steps`), as every result of the Python API has one."""
+        return self.steps
+
     def title(self) -> str:
         return heading("Trechter van de teldefinitie", self.ruleset, self.peildatum)
 

@@ -94,12 +94,22 @@ def prepare_file(
     lezen: ReadOptions | None = None,
     allow_bsn: bool = False,
 ) -> PrepareResult:
+    """Prepare one input file (:func:`prepare_source`): the entry point for the CLI and tests."""
+    return prepare_source(open_source(input_path, lezen), Path(output), on_invalid, quarantine, allow_bsn)
+
+
+def prepare_source(
+    source: Source,
+    output: Path,
+    on_invalid: OnInvalid = OnInvalid.FAIL,
+    quarantine: Path | None = None,
+    allow_bsn: bool = False,
+) -> PrepareResult:
     """Two passes: the input is read once and normalised into a staging file; the staging
     file is then packed, sorted and written. Counts, invalid rows, the BSN-like client_ids
     (engine.privacy) and the distinct status and indicering values are read back from the
     staging file's small columns. OUT, the quarantine and the staging file are written
     through engine.output: atomically, mode 0600 (they hold client-level data)."""
-    source = open_source(input_path, lezen)
     if source.prepared is not None:
         raise UsageError(f"{source.path} is already a prepared file")
     target = quarantine_target(on_invalid, quarantine)

@@ -76,6 +76,11 @@ class ProfielResult:
     peildatum: date | None
     niveau: Niveau
 
+    @property
+    def table(self) -> pl.DataFrame:
+        """The report's main table (:attr:`overzicht`), as every result of the Python API has one."""
+        return self.overzicht
+
     def title(self) -> str:
         return heading("Transparantie van klantprofielen: het profiel", self.ruleset, self.peildatum)
 

@@ -91,3 +91,11 @@ def test_contract_columns_and_checks_are_documented() -> None:
     assert "`taaksoort_01` … `taaksoort_20`" in README
     for check in ALL_CHECKS:
         assert f"`{check.reden}`" in README, check.reden
+
+
+def test_the_python_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python API block, executed as it stands (paths relative to the repository)."""
+    code = block("python-api").replace('"sample_data/', f'"{ROOT}/sample_data/')
+    monkeypatch.chdir(tmp_path)  # the quarantine file lands here
+    exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "q.parquet").is_file()
