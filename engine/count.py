@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from engine.errors import RowProblem, UsageError
-from engine.grouping import Strategy, bsn_aggregation, bsn_or_zero, choose, packed_groups
+from engine.grouping import Strategy, bsn_aggregation, bsn_or_zero, packed_outcomes
 from engine.layout import publication_table
 from engine.outcome import VALUES, OnInvalid, Reconciliation, collect_checked
 from engine.pipeline import GETELD, RULE_PREFIX, Plan, classify, outcome
@@ -73,10 +73,9 @@ def count_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame:
     expressions as per record (engine.pipeline.outcome). No offending value or example id is
     computed per record: engine.outcome fetches them only when rows are rejected.
     """
-    keep = {k: pl.col(k) for k in (*CELL_KEYS, "status")}
-    strategy = strategy or choose(plan, keep)
-    if strategy is not Strategy.PER_RECORD:
-        return packed_groups(plan, keep, strategy).with_columns(pl.lit(0, dtype=pl.Int64).alias(BSN_COLUMN))
+    packed = packed_outcomes(plan, {k: pl.col(k) for k in (*CELL_KEYS, "status")}, strategy)
+    if packed is not None:
+        return packed
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
     grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel", "status").agg(
         pl.len().alias("n"), *bsn_aggregation(plan)

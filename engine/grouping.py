@@ -104,7 +104,10 @@ def _packed(plan: Plan, keep: Mapping[str, pl.Expr]) -> _Packed | None:
 
 def choose(plan: Plan, keep: Mapping[str, pl.Expr]) -> Strategy:
     """The cheapest strategy that can group ``plan`` keeping ``keep``."""
-    packed = _packed(plan, keep)
+    return _cheapest(_packed(plan, keep))
+
+
+def _cheapest(packed: _Packed | None) -> Strategy:
     if packed is None:
         return Strategy.PER_RECORD
     if not packed.per_row:
@@ -121,15 +124,25 @@ def grouped_outcomes(plan: Plan, keep: Mapping[str, pl.Expr], strategy: Strategy
     ``strategy``: None chooses (:func:`choose`); a named one that cannot serve the plan is a
     ValueError.
     """
-    strategy = strategy or choose(plan, keep)
-    if strategy is not Strategy.PER_RECORD:
-        return packed_groups(plan, keep, strategy).with_columns(pl.lit(0, dtype=pl.Int64).alias(BSN_COLUMN))
+    grouped = packed_outcomes(plan, keep, strategy)
+    if grouped is not None:
+        return grouped
     columns = [e.alias(name) for name, e in keep.items()]
     return (
         plan.frame.group_by("uitkomst", "reden", *columns)
         .agg(pl.len().alias("n"), *bsn_aggregation(plan))
         .with_columns(bsn_or_zero(plan))
     )
+
+
+def packed_outcomes(plan: Plan, keep: Mapping[str, pl.Expr], strategy: Strategy | None = None) -> pl.LazyFrame | None:
+    """:func:`packed_groups` with ``bsn_achtig`` 0 (a prepared file was checked when it was
+    prepared), or None when the strategy (chosen or named) is per record."""
+    packed = _packed(plan, keep)
+    strategy = strategy or _cheapest(packed)
+    if strategy is Strategy.PER_RECORD:
+        return None
+    return _packed_groups(plan, keep, packed, strategy).with_columns(pl.lit(0, dtype=pl.Int64).alias(BSN_COLUMN))
 
 
 def bsn_aggregation(plan: Plan) -> list[pl.Expr]:
@@ -192,7 +205,10 @@ def packed_groups(plan: Plan, keep: Mapping[str, pl.Expr], strategy: Strategy | 
     ``reden``, decided per group like the outcome; the fields they read are kept whole.
     """
     packed = _packed(plan, keep)
-    strategy = strategy or choose(plan, keep)
+    return _packed_groups(plan, keep, packed, strategy or _cheapest(packed))
+
+
+def _packed_groups(plan: Plan, keep: Mapping[str, pl.Expr], packed: _Packed | None, strategy: Strategy) -> pl.LazyFrame:
     if packed is None or strategy is Strategy.PER_RECORD:
         raise ValueError(f"a packed strategy cannot group this plan ({strategy})")
     if strategy is Strategy.PACKED_AANTAL and packed.per_row:

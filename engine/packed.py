@@ -43,7 +43,7 @@ from engine.indeling import Indeling
 
 SLEUTEL = "sleutel"
 #: On one row of each distinct ``sleutel``: how many rows carry that ``sleutel``; 0 on the others.
-#: A count that needs nothing outside ``sleutel`` reads only those rows (engine.count).
+#: A count that needs nothing outside ``sleutel`` reads only those rows (engine.grouping).
 AANTAL = "aantal"
 #: The original record number (1 = first row of the input), for explain.
 RECORD = "record"
