@@ -14,11 +14,23 @@ import polars as pl
 from engine.indeling import Indeling
 from engine.report import nl_int
 
-__all__ = ["COLUMNS", "FIGURES", "NIVEAUS", "SCHEMA", "Niveau", "laid_out", "nl_int", "publication_order"]
+__all__ = [
+    "COLUMNS",
+    "FIGURES",
+    "MISSING_PREFIX",
+    "NIVEAUS",
+    "SCHEMA",
+    "Niveau",
+    "laid_out",
+    "nl_int",
+    "publication_order",
+]
 
 FIGURES = ("gemeente_profiel_ja", "gemeente_profiel_nee", "uwv_profiel_ja", "uwv_profiel_nee")
 COLUMNS = ("niveau", "amr", "arbeidsmarktregio", "gemeente", *FIGURES, "totaal")
 NIVEAUS = ("gemeente", "arbeidsmarktregio", "onbekend", "nederland")
+#: The column of the clients without a profiel onderdeel (profiel's overview, the werklijst).
+MISSING_PREFIX = "zonder_"
 #: The columns that say where a row of a report belongs.
 WHERE = ("niveau", "amr", "arbeidsmarktregio", "gemeente")
 #: (klantsoort, profiel) of each of FIGURES.

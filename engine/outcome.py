@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -90,6 +90,7 @@ class Checked:
     result: pl.DataFrame
     reconciliation: Reconciliation
     problems: list[RowProblem]
+    also: list[pl.DataFrame] = field(default_factory=list)  # the results of ``also``, in order
 
 
 def quarantine_target(on_invalid: OnInvalid, quarantine: Path | None) -> Path | None:
@@ -124,24 +125,26 @@ def collect_checked(
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     allow_bsn: bool = False,
+    also: Sequence[pl.LazyFrame] = (),
 ) -> Checked:
     """Run ``query`` (an aggregation with ``uitkomst``, ``reden`` and ``n`` over every record,
-    and ``bsn_achtig`` when it counts BSN-like ids) and, when quarantining, the quarantine
+    and ``bsn_achtig`` when it counts BSN-like ids), the queries ``also`` (what the command
+    shows, when that is not the aggregation itself) and, when quarantining, the quarantine
     sink, in one ``collect_all``.
 
     The details of rejected rows come from a second pass taken only when there are any: the
     price of an error message is paid on the error path, not by every run.
     """
     with quarantine_path(quarantine_target(on_invalid, quarantine)) as temp:
-        queries = [query]
+        queries = [query, *also]
         if temp is not None:
             queries.append(plan.quarantine().sink_parquet(temp, lazy=True))
-        result = pl.collect_all(queries)[0]
+        result, *others = pl.collect_all(queries)[: 1 + len(also)]
         reconciliation = reconcile(result, plan.ruleset)
         check_bsn(bsn_found(result), reconciliation.read, allow_bsn)
         problems = problems_from(rejected_details(plan), plan.indeling) if reconciliation.n_rejected else []
         enforce(problems, reconciliation.read, on_invalid)
-    return Checked(result=result, reconciliation=reconciliation, problems=problems)
+    return Checked(result=result, reconciliation=reconciliation, problems=problems, also=others)
 
 
 # --- rejected rows -------------------------------------------------------------------------------

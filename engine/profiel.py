@@ -29,7 +29,7 @@ from engine.contract import LIST_COLUMNS
 from engine.errors import RowProblem
 from engine.grouping import grouped_outcomes
 from engine.indeling import Indeling
-from engine.layout import Niveau, laid_out, publication_order
+from engine.layout import MISSING_PREFIX, Niveau, laid_out, publication_order
 from engine.outcome import OnInvalid, Reconciliation, collect_checked
 from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
 from engine.privacy import BSN_COLUMN
@@ -45,7 +45,6 @@ WHERE: dict[str, pl.DataType] = {
     "arbeidsmarktregio": pl.String(),
     "gemeente": pl.String(),
 }
-MISSING_PREFIX = "zonder_"
 COMBINATION_SEPARATOR = "+"
 
 

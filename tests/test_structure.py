@@ -93,6 +93,7 @@ def test_the_layers_import_downwards() -> None:
 
     assert "engine.rules" not in reaches("engine.contract")
     commands = {f"engine.{c}" for c in ("count", "funnel", "profiel", "explain", "prepare", "inspect")}
+    commands.add("engine.publiceer.werklijst")
     for command in commands:
         assert not graph[command] & (commands - {command}), command
 

@@ -24,12 +24,11 @@ import polars as pl
 import pyarrow.parquet as pq
 import xlsxwriter
 
-from engine.errors import InvalidRowsError, UsageError
+from engine.errors import UsageError
 from engine.indeling import Indeling, name_key
-from engine.layout import nl_int
-from engine.outcome import OnInvalid, problems_from, rejected_details
-from engine.pipeline import AFGEWEZEN, GETELD, ONDERDEEL_PREFIX, classify
-from engine.profiel import MISSING_PREFIX
+from engine.layout import MISSING_PREFIX, nl_int
+from engine.outcome import OnInvalid, collect_checked
+from engine.pipeline import GETELD, ONDERDEEL_PREFIX, classify
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -102,19 +101,14 @@ def werklijst_file(
         )
         .sort("gemeente", "klantsoort", "client_id")
     )
-    # The rejected rows are counted in the same collection, so a file that breaks the contract
-    # fails as `count` fails (the details come from a second pass, on that error path only).
-    rejected = plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN).select(pl.len().alias("n"))
-    everything = plan.frame.select(pl.len().alias("n"))
-    queries = [wanted, rejected, everything]
-    if on_invalid is OnInvalid.QUARANTINE:
-        if quarantine is None:
-            raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
-        queries.append(plan.quarantine().sink_parquet(quarantine, lazy=True))
-    rows, n_rejected, n_read = pl.collect_all(queries)[:3]
-    if on_invalid is OnInvalid.FAIL and n_rejected["n"][0] > 0:
-        raise InvalidRowsError(problems_from(rejected_details(plan), indeling), int(n_read["n"][0]))
-    rows = rows.with_columns(pl.col("gemeente").cast(pl.String))
+    # The outcomes are counted in the same collection, under count's on-invalid policy
+    # (engine.outcome): a file that breaks the contract fails as `count` fails. The worklist
+    # lists client_ids itself, so it does not stop on BSN-like ones.
+    if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
+        raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
+    outcomes = plan.frame.group_by("uitkomst", "reden").agg(pl.len().alias("n"))
+    checked = collect_checked(plan, outcomes, on_invalid, quarantine, allow_bsn=True, also=[wanted])
+    rows = checked.also[0].with_columns(pl.col("gemeente").cast(pl.String))
     return Werklijst(rijen=rows, ruleset=ruleset, scope=scope, peildatum=peildatum)
 
 
