@@ -27,8 +27,7 @@ and ``waarde`` (the offending raw value, as text).
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -205,33 +204,28 @@ def fold(text: pl.Expr) -> pl.Expr:
 
 
 @functools.cache
-def folded_values() -> tuple[str, ...]:
-    """Status and indicering values in the form the rules compare them (trimmed, case-folded),
-    as the shipped rule sets name them: their klantsoort mappings and the string literals of
-    their conditions. A value given exactly so needs no folding (see :func:`folded`). Any
-    list is exact; only plain lower-case ASCII is taken, so Python's and Polars' case
-    folding cannot differ on it."""
-    from engine.rules import available  # the rules build on this module's vocabulary
-
-    names: set[str] = set()
-    for ruleset in available():
-        names |= {*ruleset.klantsoort.uwv, *ruleset.klantsoort.gemeente}
-        texts = [r.sql for r in ruleset.regel] + [r.sql_peildatum or "" for r in ruleset.regel]
-        texts += [s.sql for s in ruleset.signaal] + [o.sql for o in ruleset.profiel.onderdeel]
-        names |= {m.replace("''", "'") for t in texts for m in re.findall(r"'((?:[^']|'')*)'", t)}
-    return tuple(sorted(v for v in names if v.isascii() and v == v.strip().lower() and v))
+def already_folded(candidates: tuple[str, ...]) -> tuple[str, ...]:
+    """The candidates that :func:`fold` leaves exactly as they are (checked on the few
+    candidates themselves, no record is read): only those may skip folding."""
+    values = pl.Series(candidates, dtype=pl.String)
+    folded_ = pl.select(fold(pl.lit(values))).to_series()
+    return tuple(v for v, f in zip(candidates, folded_.to_list(), strict=True) if v == f)
 
 
-def folded(column: str, dtype: pl.DataType) -> pl.Expr:
+def folded(column: str, dtype: pl.DataType, as_is: Sequence[str] = ()) -> pl.Expr:
     """Trimmed and case-folded (:func:`fold`), the form in which status and indicering are compared.
 
-    A value already in :func:`folded_values` is kept as it is (one cheap look-up); every
-    other value is folded once per distinct value of its batch (:func:`per_distinct`).
+    ``as_is``: values the rules in use name (engine.rules.RuleSet.folded_values); a value
+    among them that folding would not change is kept as it is (one cheap look-up); every other
+    value is folded once per distinct value of its batch (:func:`per_distinct`).
     """
     text = _text(column, dtype)
-    as_is = text.is_in(folded_values())
-    rest = per_distinct(pl.when(as_is).then(pl.lit(None, dtype=pl.String)).otherwise(text), fold, pl.String())
-    return pl.when(as_is).then(text).otherwise(rest)
+    exact = already_folded(tuple(sorted(set(as_is))))
+    if not exact:
+        return per_distinct(text, fold, pl.String())
+    is_exact = text.is_in(exact)
+    rest = per_distinct(pl.when(is_exact).then(pl.lit(None, dtype=pl.String)).otherwise(text), fold, pl.String())
+    return pl.when(is_exact).then(text).otherwise(rest)
 
 
 def as_date(column: str, dtype: pl.DataType, fmt: str | None = None) -> pl.Expr:
@@ -456,11 +450,14 @@ def normalise(
     indeling: Indeling,
     peildatum: date | None,
     datumformaten: dict[str, str] | None = None,
+    folded_values: Sequence[str] = (),
 ) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
     Stays lazy. Raw copies of every contract column are kept as ``ruw__<name>``.
     ``datumformaten``: the format of each date column held as text (engine.readers decides it).
+    ``folded_values``: the status and indicering values the rules name, which need no folding
+    when an export spells them so (engine.rules.RuleSet.folded_values; an optimisation only).
     """
     check_schema(schema)
     formats = datumformaten or {}
@@ -477,8 +474,8 @@ def normalise(
         per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)).alias(
             "gemeente"
         ),
-        folded("status", schema["status"]).alias("status"),
-        folded("indicering", schema["indicering"]).alias("indicering"),
+        folded("status", schema["status"], folded_values).alias("status"),
+        folded("indicering", schema["indicering"], folded_values).alias("indicering"),
         *(
             values.as_date(c, pl.col(c), schema[c], chosen[c], keep_sentinels=True).alias(AS_READ_PREFIX + c)
             for c in DATE_COLUMNS

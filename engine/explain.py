@@ -24,7 +24,6 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import heading, json_header
 from engine.contract import (
     CLIENT_ID,
     CSV_LIST_SEPARATOR,
@@ -52,6 +51,7 @@ from engine.pipeline import (
     classify,
 )
 from engine.readers import ReadOptions
+from engine.report import heading, json_header, rule_number
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import Source, open_source
 
@@ -363,7 +363,7 @@ def outcome_line(client: ClientExplanation, ruleset: RuleSet) -> str:
             f"[kolom {cel.kolom}]"
         )
     if client.uitkomst == UITGESLOTEN and client.reden is not None:
-        number = [r.id for r in ruleset.regel].index(client.reden) + 1
+        number = rule_number(ruleset, client.reden)
         return f"uitgesloten door voorwaarde {number} {client.reden}: {client.reden_omschrijving}"
     return f"afgewezen [{client.reden}]: {client.reden_omschrijving}; waarde {_shown(client.waarde)}"
 

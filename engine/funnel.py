@@ -27,15 +27,16 @@ from typing import Any
 import polars as pl
 
 from engine import values
-from engine.checked import collect_checked, heading, json_header, reconcile
 from engine.contract import ALL_CHECKS, AS_READ_PREFIX, RAW_PREFIX
-from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem, UsageError
+from engine.grouping import grouped_outcomes
 from engine.indeling import ROUTES, Indeling
-from engine.layout import Niveau, nl_int
+from engine.layout import Niveau, publication_order
+from engine.outcome import OnInvalid, Reconciliation, collect_checked
 from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
 from engine.privacy import BSN_COLUMN, MIN_AANTAL, shown
 from engine.readers import ReadOptions
+from engine.report import heading, json_header, nl_int, rule_number
 from engine.rules import DEFAULT_RULES, RuleSet, Signaal, select_ruleset
 from engine.source import open_source
 
@@ -96,6 +97,11 @@ class FunnelResult:
     #: a prepared file keeps neither (both None).
     gemeente_via: dict[str, int] | None = None
     geen_einde: int | None = None
+
+    @property
+    def table(self) -> pl.DataFrame:
+        """The report's main table (:attr:`steps`), as every result of the Python API has one."""
+        return self.steps
 
     def title(self) -> str:
         return heading("Trechter van de teldefinitie", self.ruleset, self.peildatum)
@@ -220,7 +226,7 @@ def run_funnel(
         steps=pl.concat([pl.DataFrame(rows, schema=STEP_SCHEMA, orient="row") for rows in steps]),
         status=status_values,
         indicering=indicering_values,
-        reconciliation=reconcile(per_gemeente, ruleset),
+        reconciliation=checked.reconciliation,
         problems=checked.problems,
         ruleset=ruleset,
         peildatum=plan.peildatum,
@@ -263,32 +269,41 @@ def _values(
 
 
 def _groups(per_gemeente: pl.DataFrame, indeling: Indeling, niveau: Niveau, amr: int | None) -> list[_Group]:
-    """The groups to show, in publication order; a gemeente or region only when it has records."""
-    regions = dict(indeling.regions().iter_rows())
-    present_gemeenten = set(per_gemeente["gemeente"].drop_nulls().to_list())
-    present_amr = set(per_gemeente["amr"].drop_nulls().to_list())
-    unknown = per_gemeente.filter(pl.col("gemeente").is_null())
-    nederland = _Group("nederland", None, None, None, per_gemeente)
-
-    def region(number: int) -> _Group:
-        return _Group("arbeidsmarktregio", number, regions[number], None, per_gemeente.filter(pl.col("amr") == number))
-
-    def gemeenten(number: int | None) -> list[_Group]:
-        members = indeling.frame if number is None else indeling.frame.filter(pl.col("amr") == number)
-        return [
-            _Group("gemeente", a, r, g, per_gemeente.filter(pl.col("gemeente") == g))
-            for a, r, g in members.select("amr", "arbeidsmarktregio", "gemeente").iter_rows()
-            if g in present_gemeenten
-        ]
-
-    onbekend = [_Group("onbekend", None, None, None, unknown)] if unknown.height else []
+    """The groups to show, in publication order; a gemeente or region only when it has records
+    (the region asked with ``--amr`` always)."""
     if amr is not None:
-        return [*gemeenten(amr), region(amr)] if niveau is Niveau.GEMEENTE else [region(amr)]
-    if niveau is Niveau.NEDERLAND:
-        return [nederland]
-    if niveau is Niveau.AMR:
-        return [*(region(a) for a in regions if a in present_amr), *onbekend, nederland]
-    return [*gemeenten(None), *onbekend, nederland]
+        niveaus: tuple[str, ...] = (
+            ("gemeente", "arbeidsmarktregio") if niveau is Niveau.GEMEENTE else ("arbeidsmarktregio",)
+        )
+    else:
+        niveaus = {
+            Niveau.NEDERLAND: ("nederland",),
+            Niveau.AMR: ("arbeidsmarktregio", "onbekend", "nederland"),
+            Niveau.GEMEENTE: ("gemeente", "onbekend", "nederland"),
+        }[niveau]
+    rows = {
+        "gemeente": lambda w: per_gemeente.filter(pl.col("gemeente") == w["gemeente"]),
+        "arbeidsmarktregio": lambda w: per_gemeente.filter(pl.col("amr") == w["amr"]),
+        "onbekend": lambda w: per_gemeente.filter(pl.col("gemeente").is_null()),
+        "nederland": lambda w: per_gemeente,
+    }
+    present = {
+        "gemeente": set(per_gemeente["gemeente"].drop_nulls().to_list()),
+        "arbeidsmarktregio": set(per_gemeente["amr"].drop_nulls().to_list()),
+    }
+    groups = []
+    for where in publication_order(indeling, niveaus, amr).iter_rows(named=True):
+        kind = where["niveau"]
+        group = _Group(kind, where["amr"], where["arbeidsmarktregio"], where["gemeente"], rows[kind](where))
+        shown = {
+            "gemeente": where["gemeente"] in present["gemeente"],
+            "arbeidsmarktregio": amr is not None or where["amr"] in present["arbeidsmarktregio"],
+            "onbekend": group.rows.height > 0,
+            "nederland": True,
+        }[kind]
+        if shown:
+            groups.append(group)
+    return groups
 
 
 def _steps(group: _Group, ruleset: RuleSet) -> list[dict[str, Any]]:
@@ -350,8 +365,7 @@ def _group_name(row: dict[str, Any]) -> str:
 def _step_text(row: dict[str, Any], ruleset: RuleSet) -> str:
     soort = row["soort"]
     if soort == REGEL:
-        number = [r.id for r in ruleset.regel].index(row["id"]) + 1
-        return f"voorwaarde {number} {row['id']}: {row['label']}"
+        return f"voorwaarde {rule_number(ruleset, row['id'])} {row['id']}: {row['label']}"
     if soort == SIGNAAL:
         return f"  signaal {row['id']} (in de doelgroep, niet geteld): {row['label']}"
     if soort == REDEN:

@@ -22,33 +22,28 @@ takes the indeling's; the contract verdict the checks' names.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import polars as pl
+from sqlglot.tokens import Tokenizer, TokenType
 
 from engine.contract import (
     ALL_CHECKS,
     BOOL_COLUMNS,
     CLIENT_ID,
-    CONTRACT_VERSION,
     DATE_COLUMNS,
     LIST_COLUMNS,
-    RAW_PREFIX,
     TAAKSOORT_COLUMNS,
     VOCABULARY,
 )
-from engine.errors import RuleFileError, UsageError
+from engine.errors import UsageError
 from engine.indeling import Indeling
-from engine.rules import RuleSet
-from engine.source import Source
 
 SLEUTEL = "sleutel"
 #: On one row of each distinct ``sleutel``: how many rows carry that ``sleutel``; 0 on the others.
-#: A count that needs nothing outside ``sleutel`` reads only those rows (engine.count).
+#: A count that needs nothing outside ``sleutel`` reads only those rows (engine.grouping).
 AANTAL = "aantal"
 #: The original record number (1 = first row of the input), for explain.
 RECORD = "record"
@@ -236,58 +231,33 @@ def read_layout(path: object) -> Layout:
     return layout
 
 
-def check_prepared(source: Source, ruleset: RuleSet, indeling: Indeling) -> Layout:
-    """The packed layout of a prepared file, after checking it was made by this contract and
-    format, with this indeling, and holds every column the rules read."""
-    assert source.prepared is not None
-    for what, ours in (("contract", CONTRACT_VERSION), ("format", FORMAT_VERSION)):
-        theirs = source.prepared.get(f"{what}_version")
-        if theirs != ours:
-            raise UsageError(
-                f"{source.path} was prepared under {what} {theirs}, this engine uses {ours}; "
-                "run `transparantie prepare` again on the original file"
-            )
-    layout = read_layout(source.path)
-    layout.check_gemeenten(indeling, source.path)
-    available = layout.names() | set(source.schema.names()) | set(DERIVED_COLUMNS)
-    for declaration, columns in ruleset.columns().items():
-        missing = sorted(columns - available)
-        if missing:
-            raise RuleFileError(
-                f"{declaration} of rule set {ruleset.naam!r} needs column(s) {missing}, "
-                f"which the prepared file {source.path} lacks; prepare it again or count the original file"
-            )
-    return layout
-
-
-def prepared_record(source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling) -> pl.LazyFrame:
-    """The normalised record, one row per prepared row, decoded from ``sleutel``.
-
-    count, funnel and profiel group on ``sleutel`` first (engine.count.packed_groups) and come
-    here only when a decision reads a column outside it; explain always does. Projection
-    pushdown decodes only the fields a query reads.
-    """
-    layout = check_prepared(source, ruleset, indeling)
-    packed = [f.name for f in layout.fields if f.name not in NULL_BITS.values()]
-    peil = pl.lit(peildatum, dtype=pl.Date).alias("peildatum")
-    record = source.frame.with_columns(*layout.decode(packed, indeling), peil)
-    record = record.with_columns(indeling.amr_of(pl.col("gemeente")).alias("amr"))
-    return record.with_columns(
-        *(pl.col(c).alias(RAW_PREFIX + c) for c in record.collect_schema().names() if c in VOCABULARY),
-    )
-
-
-_NULL_TEST = re.compile(r"\b(?P<column>\w+)\s+IS\s+(?P<negated>NOT\s+)?NULL\b", re.IGNORECASE)
-
-
 def on_null_bits(sql: str) -> str:
     """The rule text with every ``<date> IS [NOT] NULL`` read from the packed null bits:
-    exact, and it spares decoding the dates when that was all the rule asked of them."""
+    exact, and it spares decoding the dates when that was all the rule asked of them.
 
-    def swap(match: re.Match[str]) -> str:
-        column = match["column"]
-        if column not in NULL_BITS:
-            return match[0]
-        return f"(NOT {NULL_BITS[column]})" if match["negated"] else f"({NULL_BITS[column]})"
-
-    return _NULL_TEST.sub(swap, sql)
+    The text is split into SQL tokens (sqlglot's tokenizer), so a string literal is one token
+    and is never rewritten; only the tokens of a null test are replaced, and the rest of the
+    text stays as written.
+    """
+    tokens = Tokenizer().tokenize(sql)
+    pieces: list[str] = []
+    done = 0  # characters of ``sql`` already copied or replaced
+    i = 0
+    while i < len(tokens):
+        column = tokens[i]
+        negated = i + 2 < len(tokens) and tokens[i + 2].token_type is TokenType.NOT
+        end = i + (4 if negated else 3)
+        test = [t.token_type for t in tokens[i + 1 : end]]
+        if (
+            column.token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+            and column.text in NULL_BITS
+            and test == [TokenType.IS, *([TokenType.NOT] if negated else []), TokenType.NULL]
+            and (i == 0 or tokens[i - 1].token_type is not TokenType.DOT)
+        ):
+            bit = NULL_BITS[column.text]
+            pieces += [sql[done : column.start], f"(NOT {bit})" if negated else f"({bit})"]
+            done = tokens[end - 1].end + 1
+            i = end
+            continue
+        i += 1
+    return "".join(pieces) + sql[done:]

@@ -16,7 +16,7 @@ import polars as pl
 
 from engine.contract import KLANTSOORT_CHECK, RAW_PREFIX, normalise
 from engine.indeling import Indeling, default_indeling
-from engine.packed import prepared_record
+from engine.prepared import prepared_record
 from engine.rules import RuleSet
 from engine.source import Source
 
@@ -93,7 +93,9 @@ def with_rules(source: Source, ruleset: RuleSet, peildatum: date | None, indelin
     if source.prepared is not None:
         record = prepared_record(source, ruleset, peildatum, indeling)
     else:
-        record = normalise(source.frame, source.schema, indeling, peildatum, source.datumformaten)
+        record = normalise(
+            source.frame, source.schema, indeling, peildatum, source.datumformaten, ruleset.folded_values()
+        )
     return record.with_columns(
         *(expr.alias(RULE_PREFIX + rid) for rid, expr in ruleset.condition_exprs(peildatum).items()),
         *(expr.alias(SIGNAAL_PREFIX + sid) for sid, expr in ruleset.signaal_exprs().items()),

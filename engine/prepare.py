@@ -29,10 +29,10 @@ import polars as pl
 
 import engine
 from engine.contract import CONTRACT_VERSION, RAW_PREFIX, REQUIRED_COLUMNS, normalise
-from engine.count import OnInvalid, problems_from, rejection_details
-from engine.errors import InvalidRowsError, UsageError
+from engine.errors import UsageError
 from engine.indeling import INDELING_FILES, default_indeling
-from engine.output import atomic_path, maybe_atomic_path, scratch_path
+from engine.outcome import OnInvalid, enforce, problems_from, quarantine_path, quarantine_target, rejection_details
+from engine.output import atomic_path, scratch_path
 from engine.packed import (
     AANTAL,
     FORMAT_VERSION,
@@ -47,6 +47,7 @@ from engine.packed import (
 from engine.paths import rules_dir
 from engine.privacy import BSN_COLUMN, bsn_count, check_bsn
 from engine.readers import ReadOptions
+from engine.rules import available
 from engine.source import PREPARED_KEY, Source, open_source
 
 #: The columns of a prepared file, in order.
@@ -93,26 +94,36 @@ def prepare_file(
     lezen: ReadOptions | None = None,
     allow_bsn: bool = False,
 ) -> PrepareResult:
+    """Prepare one input file (:func:`prepare_source`): the entry point for the CLI and tests."""
+    return prepare_source(open_source(input_path, lezen), Path(output), on_invalid, quarantine, allow_bsn)
+
+
+def prepare_source(
+    source: Source,
+    output: Path,
+    on_invalid: OnInvalid = OnInvalid.FAIL,
+    quarantine: Path | None = None,
+    allow_bsn: bool = False,
+) -> PrepareResult:
     """Two passes: the input is read once and normalised into a staging file; the staging
     file is then packed, sorted and written. Counts, invalid rows, the BSN-like client_ids
     (engine.privacy) and the distinct status and indicering values are read back from the
     staging file's small columns. OUT, the quarantine and the staging file are written
     through engine.output: atomically, mode 0600 (they hold client-level data)."""
-    source = open_source(input_path, lezen)
     if source.prepared is not None:
         raise UsageError(f"{source.path} is already a prepared file")
-    if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
-        raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
+    target = quarantine_target(on_invalid, quarantine)
     indeling = default_indeling()
-    record = normalise(source.frame, source.schema, indeling, None, source.datumformaten)
+    # A prepared file serves every rule set: any value one of them names needs no folding.
+    names = tuple(sorted({v for ruleset in available() for v in ruleset.folded_values()}))
+    record = normalise(source.frame, source.schema, indeling, None, source.datumformaten, names)
     meta = provenance(source)
-    target = quarantine if on_invalid is OnInvalid.QUARANTINE else None
     # Every file goes through a temporary of its own (engine.output): OUT and the quarantine
     # appear complete or not at all; the staging file is removed whatever happens.
     with (
         atomic_path(output, private=True, option="OUT") as staging,
         scratch_path(output, option="OUT") as staged,
-        maybe_atomic_path(target, private=True, option="--quarantine") as quarantined,
+        quarantine_path(target) as quarantined,
     ):
         queries = [
             record.select(_STAGED_COLUMNS[:-1])
@@ -145,8 +156,7 @@ def prepare_file(
         read = int(counts["n"].sum())
         check_bsn(int(counts[BSN_COLUMN].sum()), read, allow_bsn)
         rejected = {r: int(n) for r, n, _ in counts.iter_rows() if r is not None}
-        if rejected and on_invalid is OnInvalid.FAIL:
-            raise InvalidRowsError(problems_from(details, indeling), read)
+        enforce(problems_from(details, indeling) if rejected else [], read, on_invalid)
         layout = Layout.build(indeling, statuses.to_series().to_list(), indiceringen.to_series().to_list())
         # Sorting by sleutel turns it into long runs (cheap to store and decode) and puts
         # rows of a group together (a cache-friendly group-by); measured in README, Performance.

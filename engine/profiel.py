@@ -25,15 +25,16 @@ from typing import Any
 
 import polars as pl
 
-from engine.checked import collect_checked, heading, json_header, nl_pct, reconcile
 from engine.contract import LIST_COLUMNS
-from engine.count import OnInvalid, Reconciliation, grouped_outcomes
 from engine.errors import RowProblem
+from engine.grouping import grouped_outcomes
 from engine.indeling import Indeling
-from engine.layout import Niveau, nl_int
+from engine.layout import MISSING_PREFIX, Niveau, laid_out, publication_order
+from engine.outcome import OnInvalid, Reconciliation, collect_checked
 from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
+from engine.report import heading, json_header, nl_int, nl_pct
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
 
@@ -44,7 +45,6 @@ WHERE: dict[str, pl.DataType] = {
     "arbeidsmarktregio": pl.String(),
     "gemeente": pl.String(),
 }
-MISSING_PREFIX = "zonder_"
 COMBINATION_SEPARATOR = "+"
 
 
@@ -74,6 +74,11 @@ class ProfielResult:
     ruleset: RuleSet
     peildatum: date | None
     niveau: Niveau
+
+    @property
+    def table(self) -> pl.DataFrame:
+        """The report's main table (:attr:`overzicht`), as every result of the Python API has one."""
+        return self.overzicht
 
     def title(self) -> str:
         return heading("Transparantie van klantprofielen: het profiel", self.ruleset, self.peildatum)
@@ -127,7 +132,7 @@ def run_profiel(
     return ProfielResult(
         overzicht=overzicht,
         combinaties=combinaties,
-        reconciliation=reconcile(outcomes, ruleset),
+        reconciliation=checked.reconciliation,
         problems=checked.problems,
         ruleset=ruleset,
         peildatum=plan.peildatum,
@@ -164,44 +169,31 @@ def _contributions(cells: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
     )
 
 
+#: The niveaus each grouping shows (gemeenten first, then the regions ranked: see :func:`_layout`).
+_NIVEAUS = {
+    Niveau.NEDERLAND: ("nederland",),
+    Niveau.AMR: ("arbeidsmarktregio", "onbekend", "nederland"),
+    Niveau.GEMEENTE: ("gemeente", "arbeidsmarktregio", "onbekend", "nederland"),
+}
+
+
 def _layout(
     contributions: pl.DataFrame, indeling: Indeling, ruleset: RuleSet, niveau: Niveau
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The overview in publication order (every gemeente, then every region), except that the
+    regions are ranked by transparantiegraad; and the combinations of missing onderdelen."""
     counts = figures(ruleset)
-    sums = [pl.col(f).sum() for f in counts]
-
-    def fill(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(pl.col(f).fill_null(0).cast(pl.Int64) for f in counts)
-
-    gemeenten = fill(
-        indeling.frame.select("amr", "arbeidsmarktregio", "gemeente").join(
-            contributions.group_by("gemeente").agg(sums), on="gemeente", how="left"
-        )
-    ).with_columns(pl.lit("gemeente").alias("niveau"), pl.lit(None, dtype=pl.Int32).alias("rang"))
-    regions = fill(
-        indeling.regions().join(
-            contributions.filter(pl.col("amr").is_not_null()).group_by("amr").agg(sums), on="amr", how="left"
-        )
-    ).with_columns(pl.lit("arbeidsmarktregio").alias("niveau"), pl.lit(None, dtype=pl.String).alias("gemeente"))
-    regions = _ranked(regions)
-    unknown = contributions.filter(pl.col("gemeente").is_null()).select(sums)
-    everyone = contributions.select(sums)
-    totals = pl.concat(
-        [
-            fill(unknown).with_columns(pl.lit("onbekend").alias("niveau")),
-            fill(everyone).with_columns(pl.lit("nederland").alias("niveau")),
-        ]
-    ).with_columns(
-        pl.lit(None, dtype=pl.Int32).alias("amr"),
-        pl.lit(None, dtype=pl.String).alias("arbeidsmarktregio"),
-        pl.lit(None, dtype=pl.String).alias("gemeente"),
-        pl.lit(None, dtype=pl.Int32).alias("rang"),
+    order = publication_order(indeling, _NIVEAUS[niveau], interleaved=False)
+    laid = laid_out(order, contributions, [pl.col(f).sum() for f in counts]).with_columns(
+        pl.col(f).fill_null(0).cast(pl.Int64) for f in counts
     )
-    parts = {
-        Niveau.NEDERLAND: [totals.filter(pl.col("niveau") == "nederland")],
-        Niveau.AMR: [regions, totals],
-        Niveau.GEMEENTE: [gemeenten, regions, totals],
-    }[niveau]
+    laid = laid.with_columns(pl.lit(None, dtype=pl.Int32).alias("rang"))
+    regions = laid.filter(pl.col("niveau") == "arbeidsmarktregio")
+    parts = [
+        laid.filter(pl.col("niveau") == "gemeente"),
+        _ranked(regions.drop("rang")).select(laid.columns),
+        laid.filter(pl.col("niveau").is_in(["onbekend", "nederland"])),
+    ]
     columns = overview_columns(ruleset)
     overzicht = pl.concat([p.with_columns(_graad()).select(columns) for p in parts]).with_columns(
         pl.col("amr").cast(pl.Int32), pl.col("rang").cast(pl.Int32)
@@ -225,43 +217,19 @@ def _ranked(regions: pl.DataFrame) -> pl.DataFrame:
 
 
 def _combinations(contributions: pl.DataFrame, indeling: Indeling, niveau: Niveau) -> pl.DataFrame:
-    """Onvolledig clients per combination of missing onderdelen, per group of the niveau."""
-    rows = contributions.filter(pl.col("ontbreekt").is_not_null())
-
-    def grouped(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-        """Largest combination first within each group."""
-        return (
-            frame.group_by([*keys, "ontbreekt"])
-            .agg(pl.col("onvolledig").sum().alias("aantal"))
-            .sort([*keys, "aantal", "ontbreekt"], descending=[*(False for _ in keys), True, False])
-        )
-
-    regions = indeling.regions()
-    gemeente = grouped(rows.filter(pl.col("gemeente").is_not_null()), ["gemeente"]).join(
-        indeling.frame.select("gemeente", "amr", "arbeidsmarktregio").with_row_index("volgorde"), on="gemeente"
+    """Onvolledig clients per combination of missing onderdelen, per group of the niveau, the
+    largest combination first within each group."""
+    order = publication_order(indeling, _NIVEAUS[niveau], interleaved=False)
+    combinations = laid_out(
+        order,
+        contributions.filter(pl.col("ontbreekt").is_not_null()),
+        [pl.col("onvolledig").sum().alias("aantal")],
+        by=["ontbreekt"],
+        within=["aantal", "ontbreekt"],
+        descending=[True, False],
     )
-    gemeente = gemeente.sort(["volgorde", "aantal", "ontbreekt"], descending=[False, True, False]).with_columns(
-        pl.lit("gemeente").alias("niveau")
-    )
-    region = (
-        grouped(rows.filter(pl.col("amr").is_not_null()), ["amr"])
-        .join(regions, on="amr")
-        .with_columns(pl.lit("arbeidsmarktregio").alias("niveau"), pl.lit(None, dtype=pl.String).alias("gemeente"))
-    )
-    none = pl.lit(None)
-    unknown = grouped(rows.filter(pl.col("gemeente").is_null()), []).with_columns(
-        pl.lit("onbekend").alias("niveau"), none.alias("amr"), none.alias("arbeidsmarktregio"), none.alias("gemeente")
-    )
-    everyone = grouped(rows, []).with_columns(
-        pl.lit("nederland").alias("niveau"), none.alias("amr"), none.alias("arbeidsmarktregio"), none.alias("gemeente")
-    )
-    parts = {
-        Niveau.NEDERLAND: [everyone],
-        Niveau.AMR: [region, unknown, everyone],
-        Niveau.GEMEENTE: [gemeente, region, unknown, everyone],
-    }[niveau]
     schema = {**WHERE, "ontbreekt": pl.String(), "aantal": pl.Int64()}
-    return pl.concat([p.select(pl.col(c).cast(t) for c, t in schema.items()) for p in parts])
+    return combinations.select(pl.col(c).cast(t) for c, t in schema.items())
 
 
 # --- rendering ---------------------------------------------------------------------------------

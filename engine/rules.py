@@ -125,6 +125,17 @@ class RuleSet(_Strict):
         texts = [r.sql for r in self.regel] + [r.sql_peildatum or "" for r in self.regel]
         return {m.replace("''", "'") for t in texts for m in re.findall(r"'((?:[^']|'')*)'", t)}
 
+    def folded_values(self) -> tuple[str, ...]:
+        """Status and indicering values in the form the rules compare them, as this rule set
+        names them: its klantsoort mappings and the string literals of its conditions. Only
+        plain lower-case ASCII is taken, so Python's and Polars' case folding cannot differ on
+        it (engine.contract.normalise skips folding for these)."""
+        names = {*self.klantsoort.uwv, *self.klantsoort.gemeente}
+        texts = [r.sql for r in self.regel] + [r.sql_peildatum or "" for r in self.regel]
+        texts += [s.sql for s in self.signaal] + [o.sql for o in self.profiel.onderdeel]
+        names |= {m.replace("''", "'") for t in texts for m in re.findall(r"'((?:[^']|'')*)'", t)}
+        return tuple(sorted(v for v in names if v.isascii() and v == v.strip().lower() and v))
+
     def condition_sql(self, peildatum: date | None) -> dict[str, str]:
         """Each rule as SQL text that is TRUE exactly when the condition holds (NULL fails)."""
         return {r.id: f"COALESCE(({r.text(peildatum)}), FALSE)" for r in self.regel}

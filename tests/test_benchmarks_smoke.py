@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = ROOT / "benchmarks" / "run.py"
 MEASURES = {
@@ -32,6 +34,7 @@ EQUALITY_CHECKS = {
 }
 
 
+@pytest.mark.slow
 def test_smoke_run_measures_everything(tmp_path: Path) -> None:
     out = tmp_path / "results"
     done = subprocess.run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.funnel import STEP_SCHEMA, Niveau, funnel_file
+from engine.outcome import OnInvalid
 from engine.paths import rules_dir
 from tests.factory import client, write_parquet
+from tests.helpers import ScanRecorder
 
 runner = CliRunner()
 LABEL_1 = "Cliënt heeft de status ‘ingeschreven’ in Sonar."
@@ -300,7 +303,9 @@ def test_a_raw_funnel_reads_no_profile_column(small: Path) -> None:
     from engine.rules import select_ruleset
     from engine.source import open_source
 
-    plan = classify(open_source(small), select_ruleset("teldefinitie"))
-    scans = [line.strip() for line in funnel_query(plan).explain().splitlines() if line.strip().startswith("PROJECT")]
-    wanted = len(REQUIRED_COLUMNS) - len(LIST_COLUMNS) - len(TAAKSOORT_COLUMNS)
-    assert scans == [f"PROJECT {wanted}/{len(REQUIRED_COLUMNS)} COLUMNS"]
+    source = open_source(small)
+    recorder = ScanRecorder()
+    recorded = dataclasses.replace(source, frame=recorder.scan(source.frame.collect()))
+    result = funnel_query(classify(recorded, select_ruleset("teldefinitie"))).collect()
+    assert result["n"].sum() == len(_records())
+    assert recorder.columns() == set(REQUIRED_COLUMNS) - {*LIST_COLUMNS, *TAAKSOORT_COLUMNS}

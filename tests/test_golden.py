@@ -25,13 +25,15 @@ from typing import Any
 import polars as pl
 import pytest
 
-from engine.contract import LIST_COLUMNS
-from engine.count import OnInvalid, count_file, counted_cells
+from engine.contract import LIST_COLUMNS, TAAKSOORT_COLUMNS
+from engine.count import count_file
+from engine.outcome import OnInvalid
 from engine.pipeline import classify
 from engine.prepare import prepare_file
 from engine.rules import select_ruleset
 from engine.source import frame_source, open_source
 from tests.factory import client, frame, write_parquet
+from tests.helpers import counted_cells
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = [
@@ -116,5 +118,24 @@ def test_every_rule_has_a_golden_file() -> None:
 
 
 def test_golden_cases_cover_every_list_component() -> None:
-    text = " ".join(p.read_text(encoding="utf-8") for p in GOLDEN.glob("*.toml"))
-    assert all(c in text for c in ("affiniteiten", "beroepssectoren", "taaksoort_")), LIST_COLUMNS
+    """From the parsed cases: every column a profiel onderdeel reads (the taaksoortvragen through
+    ``taaksoorten``) is left blank by a case that expects profiel nee and filled by one that
+    expects profiel ja; every other list component is blanked by a case that still expects ja."""
+    cases = [c.values[0] for c in CASES]
+    raw = {c: [c] for c in LIST_COLUMNS} | {"taaksoorten": list(TAAKSOORT_COLUMNS)}
+
+    def profiles(column: str) -> set[bool]:
+        """The profiel expected by the cases that set or blank (one of) ``column``'s raw columns."""
+        return {
+            case["profiel"]
+            for case in cases
+            if "profiel" in case and any(c in case.get("set", {}) or c in case.get("null", []) for c in raw[column])
+        }
+
+    ruleset = select_ruleset("teldefinitie")
+    read = {c for o in ruleset.profiel.onderdeel for c in pl.sql_expr(o.sql).meta.root_names()}
+    assert read <= set(raw), read
+    for column in read:
+        assert profiles(column) == {True, False}, column
+    for column in set(LIST_COLUMNS) - read:
+        assert True in profiles(column), column

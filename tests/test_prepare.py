@@ -13,8 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli import app
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.errors import InvalidRowsError, RuleFileError, UsageError
+from engine.grouping import Strategy, choose
+from engine.outcome import OnInvalid
 from engine.packed import LAYOUT_KEY, Layout
 from engine.prepare import PREPARED_COLUMNS, prepare_file
 from engine.source import PREPARED_KEY, open_source
@@ -36,18 +38,17 @@ def raw(tmp_path: Path) -> Path:
     return write_parquet(RECORDS, tmp_path / "raw.parquet")
 
 
-def test_prepared_file_counts_like_the_source(raw: Path, tmp_path: Path) -> None:
+def test_prepared_file_keeps_every_row_and_quarantines_the_raw_rows(raw: Path, tmp_path: Path) -> None:
+    """What a prepared file is: every row once (the rejected ones too, counted again as
+    rejected), in PREPARED_COLUMNS. That it counts exactly like its source is the property
+    test's (tests/test_properties.py) and every golden case's (tests/test_golden.py)."""
     prepared = tmp_path / "p.parquet"
     result = prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q0.parquet")
     assert (result.read, result.rejected) == (6, {"gemeente_onbekend": 1})
     assert open_source(prepared).format == "prepared"
     assert pl.read_parquet_schema(prepared).names() == PREPARED_COLUMNS
-    for rules in ("teldefinitie", "teldefinitie-inclusief-beschut"):
-        direct = count_file(raw, rules=rules, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q1.parquet")
-        again = count_file(prepared, rules=rules, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q2.parquet")
-        assert again.table.equals(direct.table)
-        assert again.reconciliation == direct.reconciliation
-    assert direct.reconciliation.rejected == {"gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
+    again = count_file(prepared, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q2.parquet")
+    assert again.reconciliation.rejected == {"gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
     assert sorted(pl.read_parquet(tmp_path / "q2.parquet")["client_id"]) == ["d", "e"]
 
 
@@ -126,33 +127,49 @@ def test_prepare_cli(tmp_path: Path) -> None:
     assert counted.stdout.splitlines()[-1] == "nederland,,,,0,0,2,0,2"
 
 
-def test_every_way_of_grouping_a_prepared_file_counts_alike(
-    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Three paths in engine.count.packed_groups: rows summed via ``aantal`` (no peildatum),
-    date verdicts as spare key bits (peildatum), and as separate keys when no bits are spare."""
-    import engine.count
-
+@pytest.mark.parametrize("strategy", list(Strategy))
+def test_every_way_of_grouping_a_prepared_file_counts_alike(raw: Path, tmp_path: Path, strategy: Strategy) -> None:
+    """Each strategy of engine.grouping, named explicitly, counts the prepared file as the raw
+    file counts: ``aantal`` summed (only without peildatum: the rules then read no date),
+    date verdicts as spare key bits, as keys of their own, and per record."""
     prepared = tmp_path / "p.parquet"
     prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
-    meta = pl.read_parquet_metadata(prepared)
-    bits = Layout.from_json(meta[LAYOUT_KEY]).bits
     for peildatum in (None, date(2025, 6, 30), date(2025, 1, 1)):
         direct = count_file(
             raw, peildatum=peildatum, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet"
         )
-        folded = count_file(
-            prepared, peildatum=peildatum, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "b.parquet"
+        if strategy is Strategy.PACKED_AANTAL and peildatum is not None:
+            with pytest.raises(ValueError, match="cannot sum aantal"):
+                count_file(prepared, peildatum=peildatum, strategy=strategy)
+            continue
+        grouped = count_file(
+            prepared,
+            peildatum=peildatum,
+            on_invalid=OnInvalid.QUARANTINE,
+            quarantine=tmp_path / "b.parquet",
+            strategy=strategy,
         )
-        with monkeypatch.context() as m:
-            m.setattr(engine.count, "BITS", bits)
-            apart = count_file(
-                prepared, peildatum=peildatum, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "c.parquet"
-            )
-        for result in (folded, apart):
-            assert result.table.equals(direct.table)
-            assert result.reconciliation == direct.reconciliation
+        assert grouped.table.equals(direct.table)
+        assert grouped.reconciliation == direct.reconciliation
     assert pl.read_parquet(prepared)["aantal"].sum() == 6
+
+
+def test_the_cheapest_strategy_is_chosen(raw: Path, tmp_path: Path) -> None:
+    from engine.pipeline import classify
+    from engine.rules import select_ruleset
+
+    prepared = tmp_path / "p.parquet"
+    prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
+    ruleset = select_ruleset("teldefinitie")
+    keep = {"gemeente": pl.col("gemeente")}
+    cases = [
+        (raw, None, keep, Strategy.PER_RECORD),
+        (prepared, None, keep, Strategy.PACKED_AANTAL),
+        (prepared, date(2025, 6, 30), keep, Strategy.PACKED_BITS),
+        (prepared, None, {"id": pl.col("client_id")}, Strategy.PER_RECORD),
+    ]
+    for path, peildatum, kept, expected in cases:
+        assert choose(classify(open_source(path), ruleset, peildatum), kept) is expected, (path, peildatum)
 
 
 def test_values_merge_only_when_every_decision_agrees(tmp_path: Path) -> None:
@@ -223,7 +240,7 @@ def test_too_many_distinct_values_to_pack_is_a_clear_error() -> None:
 def test_funnel_and_profiel_group_a_prepared_file_on_its_key(raw: Path, tmp_path: Path) -> None:
     """What funnel and profiel keep per group (status, signaal scope, leeg) is decided per
     packed key; a column outside the key (client_id) makes grouped_outcomes group per record."""
-    from engine.count import grouped_outcomes, packed_groups
+    from engine.grouping import grouped_outcomes, packed_groups
     from engine.pipeline import SIGNAAL_PREFIX, classify
     from engine.profiel import leeg_expr
     from engine.rules import select_ruleset
@@ -241,7 +258,8 @@ def test_funnel_and_profiel_group_a_prepared_file_on_its_key(raw: Path, tmp_path
     assert per_group.equals(per_row.collect())
     assert set(per_group["status"]) == {"ingeschreven", "uitgeschreven"}
     by_id = {"id": pl.col("client_id")}
-    assert packed_groups(plan, by_id) is None
+    with pytest.raises(ValueError):
+        packed_groups(plan, by_id)
     ids = grouped_outcomes(plan, by_id).collect()
     assert (ids.height, ids["n"].sum(), ids["id"].n_unique()) == (6, 6, 6)
 

@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from engine.cli import app
 from engine.contract import TAAKSOORT_COLUMNS
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.funnel import Niveau
+from engine.outcome import OnInvalid
 from engine.paths import rules_dir
 from engine.profiel import overview_columns, profiel_file
 from engine.rules import select_ruleset

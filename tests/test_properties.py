@@ -8,14 +8,16 @@ from tempfile import TemporaryDirectory
 
 import duckdb
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.contract import VOCABULARY
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.funnel import funnel_file
 from engine.indeling import default_indeling
 from engine.layout import FIGURES, Niveau, publication_table
+from engine.outcome import OnInvalid
 from engine.packed import RECORD
 from engine.pipeline import classify
 from engine.prepare import prepare_file
@@ -100,6 +102,7 @@ def test_duckdb_agrees_on_valid_records(rows: list[dict], rules: str) -> None:
 PEILDATA = st.one_of(st.none(), st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 1, 2)))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(records(), st.sampled_from(["teldefinitie", "teldefinitie-inclusief-beschut"]), PEILDATA)
 def test_a_prepared_file_counts_and_decodes_exactly_like_its_source(

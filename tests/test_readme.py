@@ -44,6 +44,9 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     commands = [line for line in ci.splitlines() if line and not line.startswith(("#", "set ", "cd "))]
     assert commands == [SYSTEM_TOOLS, block("quickstart:test")]
+    # CI deselects nothing: the tests marked slow run there too.
+    pytest_args = block("quickstart:test").split("&&")[-1].split("pytest", 1)[1]
+    assert "-m" not in shlex.split(pytest_args) and "slow" not in pytest_args
 
 
 def _main_args() -> list[str]:
@@ -91,3 +94,11 @@ def test_contract_columns_and_checks_are_documented() -> None:
     assert "`taaksoort_01` … `taaksoort_20`" in README
     for check in ALL_CHECKS:
         assert f"`{check.reden}`" in README, check.reden
+
+
+def test_the_python_api_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Python API block, executed as it stands (paths relative to the repository)."""
+    code = block("python-api").replace('"sample_data/', f'"{ROOT}/sample_data/')
+    monkeypatch.chdir(tmp_path)  # the quarantine file lands here
+    exec(compile(code, "README.md", "exec"), {})
+    assert (tmp_path / "q.parquet").is_file()

@@ -144,3 +144,19 @@ def test_a_prepared_file_gives_the_same_list(tmp_path: Path) -> None:
     assert runner.invoke(app, ["prepare", str(raw), str(prepared)]).exit_code == 0
     assert werklijst_file(prepared, amr=1).rijen.equals(werklijst_file(raw, amr=1).rijen)
     assert werklijst_file(raw, amr=1).rijen["client_id"].to_list() == ["c", "b"]
+
+
+def test_a_werklijst_of_bsns_is_refused(tmp_path: Path) -> None:
+    """The worklist writes client_ids: a file of BSNs stops before a list of them is written."""
+    from typer.testing import CliRunner
+
+    from engine.cli import app
+
+    bsns = ["111222333", "123456782", "192837461", "100000009", "999999990"]  # pass the elfproef
+    records = pl.read_parquet(Path(__file__).resolve().parents[1] / "sample_data" / "clients-2025q2.parquet").head(5)
+    source = tmp_path / "bsn.parquet"
+    records.with_columns(pl.Series("client_id", bsns)).write_parquet(source)
+    out = tmp_path / "w.csv"
+    result = CliRunner().invoke(app, ["werklijst", str(source), "--amr", "1", "--output", str(out)])
+    assert result.exit_code == 2 and "elfproef" in result.stderr
+    assert not out.exists()

@@ -14,8 +14,8 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from engine.count import OnInvalid
 from engine.errors import EXIT_INPUT_ERROR, TransparantieError, capped
+from engine.outcome import OnInvalid
 from engine.output import blame, check_outputs
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES

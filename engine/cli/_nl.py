@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from engine.count import OnInvalid
+from engine.outcome import OnInvalid
 
 InvoerBestand = Annotated[Path, typer.Argument(help="Cliëntrecords: Parquet, of CSV met dezelfde kolommen.")]
 Peildatum = Annotated[

@@ -27,10 +27,11 @@ from engine.cli._common import (
     say,
     write_stdout,
 )
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.errors import EXIT_WARNING, UsageError
 from engine.formats import Format, render_differences, render_table, write_table
 from engine.layout import nl_int
+from engine.outcome import OnInvalid
 from engine.output import write_text
 from engine.reference import compare, load_reference
 

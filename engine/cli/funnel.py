@@ -27,8 +27,8 @@ from engine.cli._common import (
     say,
     write_stdout,
 )
-from engine.count import OnInvalid
 from engine.layout import Niveau
+from engine.outcome import OnInvalid
 from engine.privacy import MIN_AANTAL
 
 

@@ -22,8 +22,8 @@ from engine.cli._common import (
     refuse_unsafe_outputs,
     say,
 )
-from engine.count import OnInvalid
 from engine.layout import nl_int
+from engine.outcome import OnInvalid
 
 
 def prepare(

@@ -23,7 +23,7 @@ from engine.cli._common import (
     say,
 )
 from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
-from engine.count import OnInvalid
+from engine.outcome import OnInvalid
 
 
 class WerklijstFormat(StrEnum):

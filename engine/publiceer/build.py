@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from engine.count import OnInvalid, count_file
+from engine.count import count_file
 from engine.errors import UsageError
+from engine.outcome import OnInvalid
 from engine.publiceer.charts import gemeente_grafiek, regio_grafiek
 from engine.publiceer.compare import load_table
 from engine.publiceer.excel import write_workbook

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import altair as alt
 import vl_convert as vlc
 
-from engine.checked import nl_pct
 from engine.publiceer.compare import nl_pp
 from engine.publiceer.model import Publicatie, Regio, Rij
+from engine.report import nl_pct
 
 BAR = "#1f5f9f"
 PREVIOUS = "#d9822b"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.checked import nl_pct
 from engine.errors import UsageError
 from engine.layout import COLUMNS, nl_int
 from engine.output import atomic_path
 from engine.reference import BUILTIN, KEY, VALUE_COLUMNS, load_reference
+from engine.report import nl_pct
 
 JA = ("gemeente_profiel_ja", "uwv_profiel_ja")
 VORIGE_SUFFIX = "_vorige"

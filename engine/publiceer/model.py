@@ -13,13 +13,13 @@ from datetime import date
 
 import polars as pl
 
-from engine.checked import nl_pct
 from engine.count import CountResult
 from engine.errors import UsageError
 from engine.layout import nl_int
 from engine.publiceer.compare import VERSCHIL_SUFFIX, compare_tables, nl_pp, nl_signed
 from engine.publiceer.suppression import VALUE_COLUMNS, Suppression
 from engine.publiceer.tekst import ONDERDRUKT_TEKEN, Toelichting, toelichting
+from engine.report import nl_pct
 
 KWARTALEN = ("eerste", "tweede", "derde", "vierde")
 

@@ -22,14 +22,13 @@ import polars as pl
 import pyarrow.parquet as pq
 import xlsxwriter
 
-from engine.count import OnInvalid, problems_from, rejected_details
-from engine.errors import InvalidRowsError, UsageError
+from engine.errors import UsageError
+from engine.grouping import bsn_aggregation
 from engine.indeling import Indeling, name_key
-from engine.layout import nl_int
-from engine.output import maybe_atomic_path, write_bytes
-from engine.pipeline import AFGEWEZEN, GETELD, ONDERDEEL_PREFIX, classify
-from engine.privacy import BSN_COLUMN, bsn_count, check_bsn
-from engine.profiel import MISSING_PREFIX
+from engine.layout import MISSING_PREFIX, nl_int
+from engine.outcome import OnInvalid, collect_checked
+from engine.output import write_bytes
+from engine.pipeline import GETELD, ONDERDEEL_PREFIX, classify
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
 from engine.source import open_source
@@ -105,22 +104,14 @@ def werklijst_file(
         )
         .sort("gemeente", "klantsoort", "client_id")
     )
-    # The rejected rows are counted in the same collection, so a file that breaks the contract
-    # fails as `count` fails (the details come from a second pass, on that error path only).
-    rejected = plan.frame.filter(pl.col("uitkomst") == AFGEWEZEN).select(pl.len().alias("n"))
-    everything = plan.frame.select(pl.len().alias("n"), bsn_count("client_id"))
-    queries = [wanted, rejected, everything]
+    # The outcomes are counted in the same collection, under count's on-invalid policy
+    # (engine.outcome): a file that breaks the contract fails as `count` fails, and a file
+    # of BSNs stops before a list of them is written.
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
         raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
-    target = quarantine if on_invalid is OnInvalid.QUARANTINE else None
-    with maybe_atomic_path(target, private=True, option="--quarantine") as temp:
-        if temp is not None:
-            queries.append(plan.quarantine().sink_parquet(temp, lazy=True))
-        rows, n_rejected, n_read = pl.collect_all(queries)[:3]
-        check_bsn(int(n_read[BSN_COLUMN][0]), int(n_read["n"][0]), allow_bsn)
-        if on_invalid is OnInvalid.FAIL and n_rejected["n"][0] > 0:
-            raise InvalidRowsError(problems_from(rejected_details(plan), indeling), int(n_read["n"][0]))
-    rows = rows.with_columns(pl.col("gemeente").cast(pl.String))
+    outcomes = plan.frame.group_by("uitkomst", "reden").agg(pl.len().alias("n"), *bsn_aggregation(plan))
+    checked = collect_checked(plan, outcomes, on_invalid, quarantine, allow_bsn=allow_bsn, also=[wanted])
+    rows = checked.also[0].with_columns(pl.col("gemeente").cast(pl.String))
     return Werklijst(rijen=rows, ruleset=ruleset, scope=scope, peildatum=peildatum)
 
 
