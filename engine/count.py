@@ -41,7 +41,7 @@ class CountResult:
         """Only one region's gemeenten and its Totaal AMR."""
         rows = self.table.filter(pl.col("amr") == amr)
         if rows.is_empty():
-            raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
+            raise UsageError(f"--amr {amr}: er is geen arbeidsmarktregio {amr}; de regio's zijn genummerd 1-35")
         return rows
 
     def title(self) -> str:

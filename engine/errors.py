@@ -27,11 +27,16 @@ def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
     return capped(repr(value), limit)
 
 
+def nl_number(n: int) -> str:
+    """12345 -> '12.345' (Dutch thousands), here so that errors need no report module."""
+    return f"{n:,}".replace(",", ".")
+
+
 class TransparantieError(Exception):
     """Base class: a problem the user can fix (bad input, bad rule file, bad option)."""
 
-    #: The word the CLI puts before the message; "fout" for the messages already in Dutch.
-    label = "error"
+    #: The word the CLI puts before the message.
+    label = "fout"
 
 
 @dataclass
@@ -47,13 +52,13 @@ class RowProblem:
     hint: str = ""
 
     def render(self) -> str:
-        values = ", ".join(shown(v) for v in self.values[:MAX_SHOWN_VALUES]) if self.values else "(none)"
-        ids = ", ".join(capped(i) for i in self.example_ids[:MAX_SHOWN_VALUES]) if self.example_ids else "(none)"
+        values = ", ".join(shown(v) for v in self.values[:MAX_SHOWN_VALUES]) if self.values else "(geen)"
+        ids = ", ".join(capped(i) for i in self.example_ids[:MAX_SHOWN_VALUES]) if self.example_ids else "(geen)"
         text = (
-            f"column '{self.column}': {self.description} [{self.reden}]\n"
-            f"  rows affected: {self.n_rows}\n"
-            f"  offending values: {values}\n"
-            f"  example client_id: {ids}"
+            f"kolom '{self.column}': {self.description} [{self.reden}]\n"
+            f"  rijen: {nl_number(self.n_rows)}\n"
+            f"  foute waarden: {values}\n"
+            f"  voorbeeld client_id: {ids}"
         )
         return text + (f"\n  {self.hint}" if self.hint else "")
 
@@ -75,9 +80,10 @@ class InvalidRowsError(TransparantieError):
         n_bad = sum(p.n_rows for p in self.problems)
         blocks = "\n".join(p.render() for p in self.problems)
         super().__init__(
-            f"{n_bad} of {n_read} rows break the input contract; nothing was counted.\n{blocks}\n"
-            "Fix the export, or use --on-invalid quarantine --quarantine PATH to count the valid rows "
-            "and set the invalid ones aside."
+            f"{nl_number(n_bad)} van {nl_number(n_read)} rijen breken het invoercontract; er is niets geteld.\n"
+            f"{blocks}\n"
+            "Verbeter de export, of gebruik --on-invalid quarantine --quarantine PAD om de geldige rijen "
+            "te tellen en de ongeldige apart te zetten (zie transparantie count --help)."
         )
 
 

@@ -150,7 +150,8 @@ class ExplainResult:
         return heading("Uitleg per cliënt", self.ruleset, self.peildatum)
 
     def missing_message(self) -> str:
-        return f"client_id not found in {self.source}: {', '.join(capped(m) for m in self.missing[:MAX_SHOWN_VALUES])}"
+        shown_ids = ", ".join(capped(m) for m in self.missing[:MAX_SHOWN_VALUES])
+        return f"client_id niet gevonden in {self.source}: {shown_ids}"
 
 
 def explain_file(
@@ -248,7 +249,7 @@ def explain_clients(
     found = set(rows[CLIENT_ID].to_list())
     missing = [i for i in asked if i not in found]
     if not found:
-        raise UnknownClientError(f"client_id not found in {source.path}: {', '.join(missing)}")
+        raise UnknownClientError(f"client_id niet gevonden in {source.path}: {', '.join(missing)}")
     numbers: dict[str, list[int]] = {}
     for client_id, number in positions.select(CLIENT_ID, POSITION).iter_rows():
         numbers.setdefault(client_id, []).append(int(number))

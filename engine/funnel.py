@@ -201,7 +201,7 @@ def run_funnel(
     """
     ruleset = plan.ruleset
     if amr is not None and amr not in plan.indeling.regions()["amr"].to_list():
-        raise UsageError(f"--amr {amr}: there is no arbeidsmarktregio {amr}; regions are numbered 1-35")
+        raise UsageError(f"--amr {amr}: er is geen arbeidsmarktregio {amr}; de regio's zijn genummerd 1-35")
     # One aggregation over the file; the three views below are sums of its few rows.
     signalen = [SIGNAAL_PREFIX + s.id for s in ruleset.signaal]
     checked = collect_checked(plan, funnel_query(plan), on_invalid, quarantine, allow_bsn)

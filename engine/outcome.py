@@ -96,7 +96,7 @@ class Checked:
 def quarantine_target(on_invalid: OnInvalid, quarantine: Path | None) -> Path | None:
     """Where the rejected rows go: ``quarantine`` under ``--on-invalid quarantine``, else nowhere."""
     if on_invalid is OnInvalid.QUARANTINE and quarantine is None:
-        raise UsageError("--on-invalid quarantine needs --quarantine PATH for the rejected rows")
+        raise UsageError("--on-invalid quarantine heeft --quarantine PAD nodig voor de afgewezen rijen")
     return quarantine if on_invalid is OnInvalid.QUARANTINE else None
 
 
@@ -218,7 +218,7 @@ def problems_from(details: pl.DataFrame, indeling: Indeling) -> list[RowProblem]
         hint = ""
         if reden == "gemeente_onbekend":
             hints = [
-                f"{shown(v)} -> did you mean {' or '.join(repr(s) for s in near)}?"
+                f"{shown(v)} -> bedoelt u {' of '.join(repr(s) for s in near)}?"
                 for v in values
                 if (near := indeling.suggest(v))
             ]

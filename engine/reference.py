@@ -39,23 +39,25 @@ def load_reference(spec: str) -> tuple[str, pl.DataFrame]:
     path = BUILTIN.get(spec, Path(spec))
     name = spec if spec in BUILTIN else str(path)
     if not path.exists():
-        raise UsageError(f"unknown reference {spec!r}: not a built-in ({', '.join(BUILTIN)}) nor an existing file")
+        raise UsageError(
+            f"onbekende referentie {spec!r}: geen ingebouwde ({', '.join(BUILTIN)}) en geen bestaand bestand"
+        )
     try:
         raw = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
     except Exception as exc:
-        raise UsageError(f"cannot read reference {path}: {str(exc).splitlines()[0]}") from None
+        raise UsageError(f"kan referentie {path} niet lezen: {str(exc).splitlines()[0]}") from None
     missing = [c for c in COLUMNS if c not in raw.columns]
     if missing:
-        raise UsageError(f"reference {path} lacks column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+        raise UsageError(f"referentie {path} mist kolom(men) {', '.join(missing)}; verwacht: {', '.join(COLUMNS)}")
     try:
         table = raw.select(
             pl.col(c).cast(SCHEMA[c], strict=True) if c != "niveau" else pl.col(c).cast(pl.String) for c in COLUMNS
         ).with_columns(pl.col(c).replace("", None) for c in ("arbeidsmarktregio", "gemeente"))
     except Exception as exc:
-        raise UsageError(f"reference {path} has a non-numeric figure: {str(exc).splitlines()[0]}") from None
+        raise UsageError(f"referentie {path} heeft een cijfer dat geen getal is: {str(exc).splitlines()[0]}") from None
     bad = sorted(set(table["niveau"].unique().to_list()) - set(NIVEAUS), key=str)
     if bad:
-        raise UsageError(f"reference {path} has unknown niveau value(s) {bad}; expected {', '.join(NIVEAUS)}")
+        raise UsageError(f"referentie {path} heeft onbekende niveau-waarde(n) {bad}; verwacht: {', '.join(NIVEAUS)}")
     return name, table
 
 

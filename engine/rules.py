@@ -208,7 +208,7 @@ def load_ruleset(path: Path) -> RuleSet:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RuleFileError(f"rule file not found: {path}") from None
+        raise RuleFileError(f"regelbestand niet gevonden: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RuleFileError(f"{path}: not valid TOML: {exc}") from None
     try:
@@ -235,9 +235,9 @@ def select_ruleset(spec: str = DEFAULT_RULES, peildatum: date | None = None, dir
     sets = [r for r in available(directory) if r.naam == spec]
     if not sets:
         names = sorted({r.naam for r in available(directory)})
-        raise RuleFileError(f"no rule set named {spec!r}; available: {', '.join(names)}")
+        raise RuleFileError(f"geen regels met de naam {spec!r}; beschikbaar: {', '.join(names)}")
     in_force = [r for r in sets if r.geldig_vanaf <= on]
     if not in_force:
         first = min(r.geldig_vanaf for r in sets)
-        raise RuleFileError(f"rule set {spec!r} is not yet in force on {on}: its first version starts {first}")
+        raise RuleFileError(f"regels {spec!r} gelden nog niet op {on}: de eerste versie begint {first}")
     return max(in_force, key=lambda r: r.geldig_vanaf)

@@ -64,7 +64,7 @@ def test_every_command_has_a_function(records: pl.DataFrame, tmp_path: Path) -> 
         (
             lambda r: transparantie.count(r, on_invalid="quarantine"),
             transparantie.UsageError,
-            "--quarantine PATH",
+            "--quarantine PAD",
         ),
     ],
 )

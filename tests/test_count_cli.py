@@ -236,4 +236,4 @@ def test_binary_formats_need_an_output_path(tmp_path: Path) -> None:
     for fmt in ("parquet", "xlsx"):
         result = runner.invoke(app, ["count", str(path), "--format", fmt])
         assert result.exit_code == 2
-        assert f"--format {fmt} needs --output PATH" in result.stderr
+        assert f"--format {fmt} heeft --output PAD nodig" in result.stderr

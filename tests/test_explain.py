@@ -147,13 +147,13 @@ def test_unknown_ids_are_a_clean_error(small: Path) -> None:
     assert none.exit_code == 2
     assert none.stdout == ""
     assert "Traceback" not in none.stderr
-    assert none.stderr.strip() == f"error: client_id not found in {small}: zz, yy"
+    assert none.stderr.strip() == f"fout: client_id niet gevonden in {small}: zz, yy"
 
     some = run("explain", small, "--client-id", "a", "--client-id", "zz")
     assert some.exit_code == 2
     assert some.stdout.splitlines()[2] == "client_id a (record 1 van het bestand)"
     assert "client_id zz" not in some.stdout
-    assert some.stderr.strip() == f"error: client_id not found in {small}: zz"
+    assert some.stderr.strip() == f"fout: client_id niet gevonden in {small}: zz"
 
 
 def test_json(small: Path) -> None:

@@ -109,7 +109,7 @@ def test_fail_mode_errors_exactly_like_count(small: Path) -> None:
     assert funnel.stdout == ""
     assert "Traceback" not in funnel.stderr
     assert funnel.stderr == count.stderr
-    assert "3 of 12 rows break the input contract; nothing was counted." in funnel.stderr
+    assert "3 van 12 rijen breken het invoercontract; er is niets geteld." in funnel.stderr
 
 
 def test_quarantine_file_is_the_same_as_counts(small: Path, tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_per_region_and_amr_restriction(small: Path, tmp_path: Path) -> None:
     assert "AMR 5 Regio Zwolle" in lines
     assert "Nederland" not in lines and not any(line.startswith("Assen") for line in lines)
     bad = run("funnel", small, "--amr", "36", *q)
-    assert bad.exit_code == 2 and "there is no arbeidsmarktregio 36" in bad.stderr
+    assert bad.exit_code == 2 and "er is geen arbeidsmarktregio 36" in bad.stderr
 
 
 def test_csv_and_json_have_stable_columns(small: Path, tmp_path: Path) -> None:

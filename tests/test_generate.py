@@ -133,17 +133,17 @@ def test_a_reference_that_does_not_add_up_is_refused(tmp_path: Path) -> None:
     broken = broken.with_columns(pl.sum_horizontal(FIGURES).alias("totaal"))
     path = tmp_path / "broken.csv"
     broken.write_csv(path)
-    with pytest.raises(UsageError, match="Totaal AMR 1 is not the sum"):
+    with pytest.raises(UsageError, match="Totaal AMR 1 is niet de som"):
         generate(tmp_path / "out.parquet", calibrate=str(path))
 
 
 def test_rows_below_the_calibrated_count_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"--rows 1000 is smaller than the 190973 counted rows"):
+    with pytest.raises(UsageError, match=r"--rows 1000 is kleiner dan de 190973 meegetelde rijen"):
         generate(tmp_path / "x.parquet", calibrate="2025q2", rows=1000)
     assert not (tmp_path / "x.parquet").exists()
     result = runner.invoke(app, ["generate", str(tmp_path / "x.parquet"), "--calibrate", "2025q2", "--rows", "1000"])
     assert result.exit_code == 2
-    assert "error: --rows 1000 is smaller" in result.stderr
+    assert "fout: --rows 1000 is kleiner" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -157,11 +157,11 @@ def test_rows_equal_to_the_calibrated_count_has_no_filler(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"scale": 2}, "use it with --calibrate"),
-        ({"calibrate": "2025q2", "scale": 0}, "--scale must be 1 or more"),
-        ({"rows": 0}, "--rows must be at least 1"),
-        ({"seed": -1}, "--seed must be 0 or more"),
-        ({"calibrate": "2099q9"}, "unknown reference"),
+        ({"scale": 2}, "gebruik het met --calibrate"),
+        ({"calibrate": "2025q2", "scale": 0}, "--scale moet 1 of meer zijn"),
+        ({"rows": 0}, "--rows moet minstens 1 zijn"),
+        ({"seed": -1}, "--seed moet 0 of meer zijn"),
+        ({"calibrate": "2099q9"}, "onbekende referentie"),
     ],
 )
 def test_bad_options_are_usage_errors(tmp_path: Path, options: dict, message: str) -> None:
@@ -170,7 +170,7 @@ def test_bad_options_are_usage_errors(tmp_path: Path, options: dict, message: st
 
 
 def test_missing_output_directory_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="output directory does not exist"):
+    with pytest.raises(UsageError, match="de map voor de uitvoer bestaat niet"):
         generate(tmp_path / "nope" / "x.parquet", rows=10)
 
 
@@ -220,13 +220,13 @@ def test_custom_mix_is_honoured(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("uitgeschreven=0.5,weg=0.5", "unknown reason 'weg'"),
-        ("ended=-1,no_vink=2", "must be a non-negative number"),
-        ("ended=veel", "is not a number"),
-        ("ended=0,no_vink=0", "at least one positive share"),
-        ("ended=1,ended=2", "given twice"),
-        ("ended", "is not KEY=SHARE"),
-        ("ended=nan", "non-negative number"),
+        ("uitgeschreven=0.5,weg=0.5", "onbekende reden 'weg'"),
+        ("ended=-1,no_vink=2", "moet 0 of meer zijn"),
+        ("ended=veel", "is geen getal"),
+        ("ended=0,no_vink=0", "minstens één positief aandeel"),
+        ("ended=1,ended=2", "twee keer gegeven"),
+        ("ended", "is geen SLEUTEL=AANDEEL"),
+        ("ended=nan", "moet 0 of meer zijn"),
     ],
 )
 def test_bad_mix_is_refused(tmp_path: Path, spec: str, message: str) -> None:
@@ -403,8 +403,8 @@ def test_cli_generate_writes_and_summarises(tmp_path: Path) -> None:
     out = tmp_path / "cli.parquet"
     result = runner.invoke(app, ["generate", str(out), "--rows", "2000", "--seed", "3", "--messy"])
     assert result.exit_code == 0, result.output
-    assert re.search(r"^wrote .*cli\.parquet \(parquet, .* MB\): 2\.000 rows, 1\.600 counted", result.stderr)
-    assert "uncalibrated, seed 3, messy" in result.stderr
+    assert re.search(r"cli\.parquet geschreven \(parquet, .* MB\): 2\.000 rijen, 1\.600 meegeteld", result.stderr)
+    assert "niet gekalibreerd, seed 3, rommelig" in result.stderr
     assert result.stdout == ""
     assert pl.read_parquet(out).height == 2000
     assert [p.name for p in tmp_path.iterdir()] == ["cli.parquet"]  # no temporary file left

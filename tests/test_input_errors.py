@@ -100,24 +100,24 @@ ROW_ERRORS = [
     pytest.param(
         [client("a", gemeente="Atlantis"), client("b", gemeente="Atlantis"), client("c", gemeente="Asen")],
         [
-            "column 'gemeente'",
+            "kolom 'gemeente'",
             "[gemeente_onbekend]",
-            "rows affected: 3",
+            "rijen: 3",
             "'Atlantis'",
             "'Asen'",
-            "example client_id: a, c",
-            "'Asen' -> did you mean 'Asten' or 'Assen'",
+            "voorbeeld client_id: a, c",
+            "'Asen' -> bedoelt u 'Asten' of 'Assen'",
         ],
         id="unknown gemeente with suggestion",
     ),
     pytest.param(
         [client("a"), client("a"), client("b")],
-        ["column 'client_id'", "[client_id_dubbel]", "rows affected: 2", "example client_id: a"],
+        ["kolom 'client_id'", "[client_id_dubbel]", "rijen: 2", "voorbeeld client_id: a"],
         id="duplicate client_id",
     ),
     pytest.param(
         [client(None), client("b")],
-        ["column 'client_id'", "[client_id_leeg]", "rows affected: 1"],
+        ["kolom 'client_id'", "[client_id_leeg]", "rijen: 1"],
         id="null client_id",
     ),
 ]
@@ -209,9 +209,9 @@ def test_einde_before_begin(tmp_path: Path) -> None:
     )
     assert_clean_error(
         run("count", path),
-        "column 'indicering_einde'",
+        "kolom 'indicering_einde'",
         "[einde_voor_begin]",
-        "rows affected: 1",
+        "rijen: 1",
         "'begin 2025-03-01, einde 2025-02-01'",
         ": a",
     )
@@ -231,13 +231,13 @@ def test_uncastable_boolean_and_date_in_csv(tmp_path: Path) -> None:
     result = run("count", path)
     assert_clean_error(
         result,
-        "column 'banenafspraak'",
+        "kolom 'banenafspraak'",
         "[banenafspraak_geen_boolean]",
         "'wellicht'",
-        "example client_id: b",
-        "column 'indicering_begin'",
+        "voorbeeld client_id: b",
+        "kolom 'indicering_begin'",
         "'1 jan 2024'",
-        "example client_id: c",
+        "voorbeeld client_id: c",
     )
 
 
@@ -247,7 +247,7 @@ def test_unknown_indicering_on_counted_row(tmp_path: Path) -> None:
         tmp_path / "x.parquet",
     )
     # c is excluded by rule 1, so its unknown indicering does not matter.
-    assert_clean_error(run("count", path), "[klantsoort_onbepaald]", "rows affected: 2", "'WWB'", "a, b")
+    assert_clean_error(run("count", path), "[klantsoort_onbepaald]", "rijen: 2", "'WWB'", "a, b")
 
 
 def test_fail_mode_counts_nothing_and_says_so(tmp_path: Path) -> None:
@@ -255,7 +255,7 @@ def test_fail_mode_counts_nothing_and_says_so(tmp_path: Path) -> None:
     with pytest.raises(InvalidRowsError) as info:
         count_file(path)
     assert info.value.n_read == 2
-    assert "1 of 2 rows break the input contract; nothing was counted" in str(info.value)
+    assert "1 van 2 rijen breken het invoercontract; er is niets geteld" in str(info.value)
 
 
 # --- quarantine --------------------------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_quarantine_via_cli(tmp_path: Path) -> None:
 
 def test_quarantine_needs_a_path(tmp_path: Path) -> None:
     path = write_parquet([client("a")], tmp_path / "x.parquet")
-    assert_clean_error(run("count", path, "--on-invalid", "quarantine"), "needs --quarantine PATH")
+    assert_clean_error(run("count", path, "--on-invalid", "quarantine"), "heeft --quarantine PAD nodig")
 
 
 # --- options and rule files --------------------------------------------------------------------
@@ -309,12 +309,14 @@ def test_quarantine_needs_a_path(tmp_path: Path) -> None:
 
 def test_unknown_region(tmp_path: Path) -> None:
     path = write_parquet([client("a")], tmp_path / "x.parquet")
-    assert_clean_error(run("count", path, "--amr", "36"), "there is no arbeidsmarktregio 36")
+    assert_clean_error(run("count", path, "--amr", "36"), "er is geen arbeidsmarktregio 36")
 
 
 def test_unknown_rule_set(tmp_path: Path) -> None:
     path = write_parquet([client("a")], tmp_path / "x.parquet")
-    assert_clean_error(run("count", path, "--rules", "teldefinitie-2099"), "no rule set named 'teldefinitie-2099'")
+    assert_clean_error(
+        run("count", path, "--rules", "teldefinitie-2099"), "geen regels met de naam 'teldefinitie-2099'"
+    )
 
 
 def test_broken_rule_file(tmp_path: Path) -> None:

@@ -288,7 +288,7 @@ def test_no_message_line_echoes_a_huge_value(capsys: pytest.CaptureFixture[str])
     with pytest.raises(typer.Exit), guarded(Path("x.csv")):
         raise UsageError("first line " + "y" * 100_000 + "\nsecond line")
     err = capsys.readouterr().err
-    assert err.startswith("error: first line yyy") and "second line" in err
+    assert err.startswith("fout: first line yyy") and "second line" in err
     assert len(err) < 1100
 
 

@@ -140,7 +140,7 @@ def guarded(input_path: Path | None = None) -> Iterator[None]:
             raise typer.Exit(EXIT_INPUT_ERROR) from None
         # Raised while streaming a file whose footer looked fine but whose body is broken.
         where = f" {input_path}" if input_path else ""
-        err.print(f"error: cannot read{where}: {_first_line(exc)}", markup=False)
+        err.print(f"fout: kan{where} niet lezen: {_first_line(exc)}", markup=False)
         raise typer.Exit(EXIT_INPUT_ERROR) from None
     except pl.exceptions.PanicException as exc:
         blamed = blame(exc)

@@ -73,7 +73,7 @@ def count(
     """
     with guarded(file[0]):
         if format in (Format.PARQUET, Format.XLSX) and output is None:
-            raise UsageError(f"--format {format.value} needs --output PATH")
+            raise UsageError(f"--format {format.value} heeft --output PAD nodig")
         refuse_unsafe_outputs(file, [("--output", output), ("--quarantine", quarantine)])
         ref = load_reference(reference) if reference else None
         result = count_file(

@@ -71,5 +71,5 @@ def explain(
         )
         write_stdout(render_text(result) if format is ExplainFormat.TEXT else render_json(result))
         if result.missing:
-            say(f"error: {result.missing_message()}")
+            say(f"fout: {result.missing_message()}")
             raise typer.Exit(EXIT_INPUT_ERROR)

@@ -69,24 +69,24 @@ def parse_mix(spec: str | dict[str, float] | None) -> dict[str, float]:
                 continue
             key, eq, value = part.partition("=")
             if not eq:
-                raise UsageError(f"--mix: {part!r} is not KEY=SHARE (e.g. uitgeschreven=0.3)")
+                raise UsageError(f"--mix: {part!r} is geen SLEUTEL=AANDEEL (bijvoorbeeld uitgeschreven=0.3)")
             try:
                 share = float(value)
             except ValueError:
-                raise UsageError(f"--mix: share of {key.strip()!r} is not a number: {value!r}") from None
+                raise UsageError(f"--mix: het aandeel van {key.strip()!r} is geen getal: {value!r}") from None
             items.append((key.strip(), share))
     shares: dict[str, float] = {}
     for key, share in items:
         if key not in REASON_KEYS:
-            raise UsageError(f"--mix: unknown reason {key!r}; known: {', '.join(REASON_KEYS)}")
+            raise UsageError(f"--mix: onbekende reden {key!r}; bekend: {', '.join(REASON_KEYS)}")
         if key in shares:
-            raise UsageError(f"--mix: reason {key!r} given twice")
+            raise UsageError(f"--mix: reden {key!r} twee keer gegeven")
         if not np.isfinite(share) or share < 0:
-            raise UsageError(f"--mix: share of {key!r} must be a non-negative number, got {share!r}")
+            raise UsageError(f"--mix: het aandeel van {key!r} moet 0 of meer zijn, niet {share!r}")
         shares[key] = float(share)
     total = sum(shares.values())
     if total <= 0:
-        raise UsageError(f"--mix: give at least one positive share; known reasons: {', '.join(REASON_KEYS)}")
+        raise UsageError(f"--mix: geef minstens één positief aandeel; bekende redenen: {', '.join(REASON_KEYS)}")
     return {k: shares.get(k, 0.0) / total for k in REASON_KEYS}
 
 

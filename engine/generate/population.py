@@ -75,16 +75,18 @@ def reference_cells(spec: str, indeling: Indeling) -> tuple[str, np.ndarray]:
     seen: set[str] = set()
     figures = table.select(FIGURES)
     if figures.null_count().sum_horizontal().item() or (figures.min().min_horizontal().item() or 0) < 0:
-        raise UsageError(f"reference {name}: every figure must be a non-negative number")
+        raise UsageError(f"referentie {name}: elk cijfer moet een getal van 0 of meer zijn")
     bad_totals = table.filter(pl.sum_horizontal(FIGURES) != pl.col("totaal"))
     if bad_totals.height:
-        raise UsageError(f"reference {name}: {bad_totals.height} row(s) whose totaal is not the sum of its figures")
+        raise UsageError(
+            f"referentie {name}: {bad_totals.height} rij(en) waarvan het totaal niet de som van de cijfers is"
+        )
     for row in table.filter(pl.col("niveau") == "gemeente").iter_rows(named=True):
         gemeente = indeling.keys.get(name_key(row["gemeente"] or ""))
         if gemeente is None:
-            raise UsageError(f"reference {name}: gemeente {row['gemeente']!r} is not in the indeling")
+            raise UsageError(f"referentie {name}: gemeente {row['gemeente']!r} staat niet in de indeling")
         if gemeente in seen:
-            raise UsageError(f"reference {name}: gemeente {gemeente!r} occurs twice")
+            raise UsageError(f"referentie {name}: gemeente {gemeente!r} komt twee keer voor")
         if row["amr"] != amr_of[gemeente]:
             raise UsageError(
                 f"reference {name}: {gemeente!r} is under AMR {row['amr']}, the indeling has AMR {amr_of[gemeente]}"
@@ -102,10 +104,10 @@ def _check_totals(name: str, table: pl.DataFrame, cells: np.ndarray, indeling: I
     for row in table.filter(pl.col("niveau") == "arbeidsmarktregio").iter_rows(named=True):
         expected = cells[:-1][amr == row["amr"]].sum(axis=0)
         if [row[f] for f in FIGURES] != expected.tolist():
-            raise UsageError(f"reference {name}: Totaal AMR {row['amr']} is not the sum of its gemeenten")
+            raise UsageError(f"referentie {name}: Totaal AMR {row['amr']} is niet de som van zijn gemeenten")
     for row in table.filter(pl.col("niveau") == "nederland").iter_rows(named=True):
         if [row[f] for f in FIGURES] != cells.sum(axis=0).tolist():
-            raise UsageError(f"reference {name}: Nederland is not the sum of the gemeenten and onbekend")
+            raise UsageError(f"referentie {name}: Nederland is niet de som van de gemeenten en onbekend")
 
 
 def plan_population(
@@ -120,7 +122,7 @@ def plan_population(
     """Counts per role. Calibrated: exactly the reference cells × scale, plus filler up to
     ``rows``. Uncalibrated: ``rows`` × 80% counted, drawn over the cells of ``weights_cells``."""
     if rows is not None and rows < 1:
-        raise UsageError(f"--rows must be at least 1, got {rows}")
+        raise UsageError(f"--rows moet minstens 1 zijn, niet {rows}")
     if calibrated_cells is not None:
         cells = calibrated_cells.astype(np.int64) * scale
         counted = int(cells.sum())
@@ -128,8 +130,8 @@ def plan_population(
             rows = counted + int(np.ceil(counted * DEFAULT_FILLER_RATIO))
         elif rows < counted:
             raise UsageError(
-                f"--rows {rows} is smaller than the {counted} counted rows the calibration needs "
-                f"(reference × scale {scale}); give --rows {counted} or more, or leave --rows out"
+                f"--rows {rows} is kleiner dan de {counted} meegetelde rijen die de kalibratie nodig heeft "
+                f"(referentie × schaal {scale}); geef --rows {counted} of meer, of laat --rows weg"
             )
     else:
         rows = DEFAULT_UNCALIBRATED_ROWS if rows is None else rows
@@ -137,7 +139,7 @@ def plan_population(
         p = weights_cells.ravel().astype(np.float64)
         cells = rng.multinomial(counted, p / p.sum()).reshape(weights_cells.shape).astype(np.int64)
     if rows > MAX_ROWS:
-        raise UsageError(f"--rows {rows} is more than the generator supports ({MAX_ROWS})")
+        raise UsageError(f"--rows {rows} is meer dan de generator aankan ({MAX_ROWS})")
     return Population(cells=cells, filler=allocate(rows - counted, mix))
 
 

@@ -57,12 +57,15 @@ class GenerateSummary:
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else float("inf")
-        how = f"calibrated on {self.calibrate} × {self.scale}" if self.calibrate else "uncalibrated"
+        how = f"gekalibreerd op {self.calibrate} × {self.scale}" if self.calibrate else "niet gekalibreerd"
+        seconds = f"{self.seconds:.1f}".replace(".", ",")
+        megabytes = f"{self.bytes / 1e6:.1f}".replace(".", ",")
+        per_second = f"{rate / 1e6:.2f}".replace(".", ",")
         return (
-            f"wrote {self.path} ({self.format}, {self.bytes / 1e6:.1f} MB): {nl_int(self.rows)} rows, "
-            f"{nl_int(self.counted)} counted + {nl_int(self.rows - self.counted)} not counted; "
-            f"{how}, seed {self.seed}{', messy' if self.messy else ''}; "
-            f"{self.seconds:.1f} s ({rate / 1e6:.2f} M rows/s)"
+            f"{self.path} geschreven ({self.format}, {megabytes} MB): {nl_int(self.rows)} rijen, "
+            f"{nl_int(self.counted)} meegeteld + {nl_int(self.rows - self.counted)} niet meegeteld; "
+            f"{how}, seed {self.seed}{', rommelig' if self.messy else ''}; "
+            f"{seconds} s ({per_second} mln rijen/s)"
         )
 
 
@@ -90,17 +93,17 @@ def generate(
     started = time.perf_counter()
     out = Path(out)
     if seed < 0:
-        raise UsageError(f"--seed must be 0 or more, got {seed}")
+        raise UsageError(f"--seed moet 0 of meer zijn, niet {seed}")
     if scale < 1:
-        raise UsageError(f"--scale must be 1 or more, got {scale}")
+        raise UsageError(f"--scale moet 1 of meer zijn, niet {scale}")
     if scale != 1 and calibrate is None:
-        raise UsageError("--scale multiplies the calibrated table; use it with --calibrate")
+        raise UsageError("--scale vermenigvuldigt de gekalibreerde tabel; gebruik het met --calibrate")
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be positive")
     if not out.parent.is_dir():
-        raise UsageError(f"output directory does not exist: {out.parent}")
+        raise UsageError(f"de map voor de uitvoer bestaat niet: {out.parent}")
     if out.is_dir():
-        raise UsageError(f"output is a directory: {out}")
+        raise UsageError(f"de uitvoer is een map: {out}")
     shares = parse_mix(mix)
     indeling = indeling or default_indeling()
     name = None
