@@ -229,7 +229,7 @@ def folded(column: str, dtype: pl.DataType, as_is: Sequence[str] = ()) -> pl.Exp
 
 
 def as_date(column: str, dtype: pl.DataType, fmt: str | None = None) -> pl.Expr:
-    chosen = values.input_values().date_format(fmt) if fmt else None
+    chosen = values.input_values().date_formats(fmt) if fmt else None
     return values.as_date(column, pl.col(column), dtype, chosen)
 
 
@@ -468,7 +468,7 @@ def normalise(
     # No cleaning needed: the match key drops invisible characters, and a null word matches no
     # gemeente (the check gemeente_onbekend tells it from a real unknown name by the raw value).
     gemeente_text = _text("gemeente", schema["gemeente"])
-    chosen = {c: values.input_values().date_format(formats[c]) if c in formats else None for c in DATE_COLUMNS}
+    chosen = {c: values.input_values().date_formats(formats[c]) if c in formats else None for c in DATE_COLUMNS}
     frame = frame.with_columns(
         client_id_text(schema[CLIENT_ID]).alias(CLIENT_ID),
         per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)).alias(

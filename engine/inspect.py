@@ -97,7 +97,7 @@ def inspect_source(source: Source, indeling: Indeling | None = None) -> InspectR
         tallies.append(values.is_null_word(pl.col(c)).sum().alias(f"null__{c}"))
         tallies.append((pl.col(c).is_not_null() & ~values.visible(pl.col(c))).sum().alias(f"onzichtbaar__{c}"))
     for c in DATE_COLUMNS:
-        fmt = values.input_values().date_format(formats[c]) if c in formats else None
+        fmt = values.input_values().date_formats(formats[c]) if c in formats else None
         read = values.as_date(c, pl.col(c), schema[c], fmt, keep_sentinels=True)
         blank = values.is_blank(values.as_text(pl.col(c), schema[c]))
         tallies += [

@@ -26,6 +26,12 @@ VALUES_FILE = REFERENCE_DIR / "invoerwaarden.toml"
 #: 1900-03-01 on, serial n is this date plus n days.
 EXCEL_EPOCH = date(1899, 12, 30)
 EXCEL_SERIAL = "excel-serieel"
+ISO = "jjjj-mm-dd"
+#: Joins ISO and one other format in a column that holds both (Excel: date cells read as ISO,
+#: beside dates typed as text). ISO cannot be mistaken for any other format.
+MIXED_WITH_ISO = "+"
+#: How a date cell of Excel reads when the sheet is read as text.
+EXCEL_CELL = r"^\s*\d{4}-\d{2}-\d{2} 00:00:00\s*$"
 #: Dates are Dutch dates: a moment stored with a time zone is read in this one.
 LOCAL_TIME_ZONE = "Europe/Amsterdam"
 
@@ -81,6 +87,11 @@ class InputValues(_Strict):
     bereik: Bereik
     boolean: Booleans
     lijst: Lists
+
+    def date_formats(self, naam: str) -> tuple[DateFormat, ...]:
+        """A format by name; ``jjjj-mm-dd+dd-mm-jjjj`` is ISO beside one other format (see
+        :func:`choose_date_format`)."""
+        return tuple(self.date_format(part) for part in naam.split(MIXED_WITH_ISO))
 
     def date_format(self, naam: str) -> DateFormat:
         for fmt in self.datumformaat:
@@ -189,8 +200,11 @@ def without_time(text: pl.Expr) -> pl.Expr:
     return text.str.strip_chars().str.replace(input_values().tijddeel.patroon, "")
 
 
-def parse_date(text: pl.Expr, fmt: DateFormat) -> pl.Expr:
-    """Text (time part dropped) in format ``fmt`` as a date; null where it does not fit."""
+def parse_date(text: pl.Expr, fmt: DateFormat | tuple[DateFormat, ...]) -> pl.Expr:
+    """Text (time part dropped) in format ``fmt`` as a date; null where it does not fit. Several
+    formats (ISO beside one other): the first that reads the value."""
+    if isinstance(fmt, tuple):
+        return pl.coalesce(parse_date(text, one) for one in fmt) if len(fmt) > 1 else parse_date(text, fmt[0])
     bare = without_time(text)
     fits = bare.str.contains(fmt.patroon)
     if fmt.naam == EXCEL_SERIAL:
@@ -272,6 +286,21 @@ def choose_date_format(column: str, values: pl.Series, source: str, numbers: boo
             f"(of een van: {', '.join(rivals[1:])})."
         )
     readable = parsed.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
+    # Excel's date cells (read as 2024-03-31 00:00:00, a midnight ISO moment) beside dates typed
+    # as text in exactly one other format: one reading per value, so not a mix. Plain ISO dates
+    # beside another format are a mix (an error), as any two formats are.
+    cells = frame["v"].str.contains(EXCEL_CELL)
+    rest = frame.filter(~cells)
+    if readable.all() and cells.any() and rest.height:
+        others = [
+            name
+            for name in fits
+            if rest.select(parse_date(pl.col("v"), table.date_format(name)).is_null().sum()).item() == 0
+        ]
+        if len(others) == 1 and others[0] != ISO:
+            return DateChoice(
+                column, ISO + MIXED_WITH_ISO + others[0], "gevonden (Excel-datumcellen en tekst)", frame.height
+            )
     if readable.all():
         used = {
             name: frame.filter(
@@ -284,7 +313,8 @@ def choose_date_format(column: str, values: pl.Series, source: str, numbers: boo
         shown = "; ".join(f"{n} ('{v[0]}')" for n, v in used.items() if v)
         raise SchemaError(
             f"{source}: kolom '{column}' mengt datumformaten: {shown}. Een kolom heeft één formaat; "
-            f"zet de export om, of kies er een met --datumformaat {column}=FORMAAT."
+            f"zet de export om, of kies er een met --datumformaat {column}=FORMAAT (ISO naast één ander "
+            f"formaat: --datumformaat {column}=jjjj-mm-dd+FORMAAT)."
         )
     # Some values fit no format at all: take the format that reads the most; the contract
     # rejects the rest as <kolom>_geen_datum, with their values.
@@ -293,7 +323,11 @@ def choose_date_format(column: str, values: pl.Series, source: str, numbers: boo
 
 
 def as_date(
-    column: str, raw: pl.Expr, dtype: pl.DataType, fmt: DateFormat | None, keep_sentinels: bool = False
+    column: str,
+    raw: pl.Expr,
+    dtype: pl.DataType,
+    fmt: DateFormat | tuple[DateFormat, ...] | None,
+    keep_sentinels: bool = False,
 ) -> pl.Expr:
     """A date column as dates, "no end" sentinels as null (unless ``keep_sentinels``). Text is
     read in the column's one format; a value that does not fit it becomes null (the contract

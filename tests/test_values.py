@@ -133,3 +133,15 @@ def test_date_format_choice_per_column() -> None:
 def test_unknown_date_format_names_the_known_ones() -> None:
     with pytest.raises(SchemaError, match="bekend zijn: jjjj-mm-dd"):
         TABLE.date_format("dd-mmm-jj")
+
+
+def test_excel_date_cells_beside_text_dates_are_one_reading() -> None:
+    """Excel's date cells read as ISO midnight moments; beside them, dates typed as text in one
+    other format are no mix. Plain ISO dates beside another format still are."""
+    choice = values.choose_date_format("d", pl.Series(["2024-03-31 00:00:00", "31-03-2024", "1-4-2024"]), "f")
+    assert choice.format == "jjjj-mm-dd+dd-mm-jjjj"
+    both = TABLE.date_formats(choice.format)
+    parsed = pl.DataFrame({"v": ["2024-03-31 00:00:00", "01-04-2024"]}).select(values.parse_date(pl.col("v"), both))
+    assert parsed.to_series().to_list() == [date(2024, 3, 31), date(2024, 4, 1)]
+    with pytest.raises(SchemaError, match="mengt datumformaten"):
+        values.choose_date_format("d", pl.Series(["2024-03-31", "31-03-2024"]), "f")

@@ -74,7 +74,7 @@ class ReadOptions:
                 raise SchemaError(f"--datumformaat {item}: '{column}' is geen datumkolom ({', '.join(DATE_COLUMNS)})")
             given[column.strip()] = fmt.strip()
         for fmt in given.values():
-            input_values().date_format(fmt)  # raises with the known formats
+            input_values().date_formats(fmt)  # raises with the known formats
         return given
 
 
