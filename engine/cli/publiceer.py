@@ -12,7 +12,12 @@ from engine.cli._common import (
     Blad,
     Datumformaat,
     Encoding,
+    InputFile,
     Kolommen,
+    OnInvalidOption,
+    Peildatum,
+    QuarantineOption,
+    Rules,
     Scheidingsteken,
     as_date,
     guarded,
@@ -21,15 +26,14 @@ from engine.cli._common import (
     refuse_unsafe_outputs,
     say,
 )
-from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.outcome import OnInvalid
 
 
 def publiceer(
-    file: InvoerBestand,
+    file: InputFile,
     uit: Annotated[Path, typer.Option("--uit", help="Map waarin de publicatie komt (wordt aangemaakt).")],
     peildatum: Peildatum = None,
-    rules: Regels = DEFAULT_RULES_OPTION,
+    rules: Rules = DEFAULT_RULES_OPTION,
     amr: Annotated[
         int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35) een pagina, blad en PDF-hoofdstuk.")
     ] = None,
@@ -47,8 +51,8 @@ def publiceer(
             "dat ze niet uit de totalen terug te rekenen zijn. Standaard uit."
         ),
     ] = None,
-    on_invalid: BijOngeldig = OnInvalid.FAIL,
-    quarantine: Quarantaine = None,
+    on_invalid: OnInvalidOption = OnInvalid.FAIL,
+    quarantine: QuarantineOption = None,
     scheidingsteken: Scheidingsteken = None,
     encoding: Encoding = None,
     blad: Blad = None,

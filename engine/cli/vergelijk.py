@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import DEFAULT_RULES_OPTION, guarded, refuse_unsafe_outputs, say, write_stdout
-from engine.cli._nl import Regels
+from engine.cli._common import DEFAULT_RULES_OPTION, Rules, guarded, refuse_unsafe_outputs, say, write_stdout
 from engine.errors import UsageError
 from engine.output import write_text
 
@@ -25,7 +24,7 @@ def vergelijk(
     vorige: Annotated[str, typer.Argument(help="Het eerdere kwartaal: '2025q2', een count-uitvoer of cliëntrecords.")],
     nieuw: Annotated[str, typer.Argument(help="Het latere kwartaal, in dezelfde vormen.")],
     amr: Annotated[int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35).")] = None,
-    rules: Regels = DEFAULT_RULES_OPTION,
+    rules: Rules = DEFAULT_RULES_OPTION,
     format: Annotated[VergelijkFormat, typer.Option("--format", help="Uitvoerformaat.")] = VergelijkFormat.TABLE,
     output: Annotated[
         Path | None, typer.Option(help="Schrijf hierheen in plaats van naar stdout (nodig voor xlsx).")

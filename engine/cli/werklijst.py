@@ -14,7 +14,12 @@ from engine.cli._common import (
     Blad,
     Datumformaat,
     Encoding,
+    InputFile,
     Kolommen,
+    OnInvalidOption,
+    Peildatum,
+    QuarantineOption,
+    Rules,
     Scheidingsteken,
     as_date,
     guarded,
@@ -22,7 +27,6 @@ from engine.cli._common import (
     refuse_unsafe_outputs,
     say,
 )
-from engine.cli._nl import BijOngeldig, InvoerBestand, Peildatum, Quarantaine, Regels
 from engine.outcome import OnInvalid
 
 
@@ -33,15 +37,15 @@ class WerklijstFormat(StrEnum):
 
 
 def werklijst(
-    file: InvoerBestand,
+    file: InputFile,
     output: Annotated[Path, typer.Option(help="Het bestand voor de werklijst (verplicht; wordt 0600 aangemaakt).")],
     amr: Annotated[int | None, typer.Option(help="De cliënten van deze arbeidsmarktregio (1-35).")] = None,
     gemeente: Annotated[str | None, typer.Option(help="De cliënten van deze gemeente.")] = None,
     format: Annotated[WerklijstFormat, typer.Option("--format", help="Uitvoerformaat.")] = WerklijstFormat.CSV,
     peildatum: Peildatum = None,
-    rules: Regels = DEFAULT_RULES_OPTION,
-    on_invalid: BijOngeldig = OnInvalid.FAIL,
-    quarantine: Quarantaine = None,
+    rules: Rules = DEFAULT_RULES_OPTION,
+    on_invalid: OnInvalidOption = OnInvalid.FAIL,
+    quarantine: QuarantineOption = None,
     scheidingsteken: Scheidingsteken = None,
     encoding: Encoding = None,
     blad: Blad = None,
