@@ -62,6 +62,10 @@ def render_table(table: pl.DataFrame, title: str) -> str:
     return "\n".join(lines)
 
 
+#: A --reference mismatch shows this many differing cells, then a count of the rest.
+SHOWN_DIFFERENCES = 20
+
+
 def render_differences(name: str, differences: list[Difference], n_cells: int) -> str:
     if not differences:
         return f"Komt overeen met de officiële cijfers ({name}): alle {nl_int(n_cells)} cellen gelijk."
@@ -69,8 +73,13 @@ def render_differences(name: str, differences: list[Difference], n_cells: int) -
         f"Wijkt af van de officiële cijfers ({name}): {len(differences)} van {nl_int(n_cells)} cellen verschillen."
     ]
     lines += [
-        f"  {d.where()}: {d.kolom} officieel {_opt(d.officieel)}, berekend {_opt(d.berekend)}" for d in differences
+        f"  {d.where()}: {d.kolom} officieel {_opt(d.officieel)}, berekend {_opt(d.berekend)}"
+        for d in differences[:SHOWN_DIFFERENCES]
     ]
+    if len(differences) > SHOWN_DIFFERENCES:
+        rest = len(differences) - SHOWN_DIFFERENCES
+        hint = f"elke cel met zijn verschil: transparantie vergelijk {name} BESTAND"
+        lines.append(f"  … en nog {nl_int(rest)} cellen; {hint}")
     return "\n".join(lines)
 
 

@@ -281,7 +281,7 @@ def render_profiel(result: ProfielResult) -> str:
         f"{nl_int(nl['leeg']):>12}  leeg: niets geregistreerd (geen {', '.join(LIST_COLUMNS)}, geen taaksoortvraag)",
         f"{nl_int(nl['onvolledig']):>12}  onvolledig, waarvan zonder (een cliënt kan meer missen):",
     ]
-    lines += [f"{nl_int(nl[MISSING_PREFIX + o.id]):>12}    {o.id}: {o.label}" for o in ruleset.profiel.onderdeel]
+    lines += [f"{nl_int(nl[MISSING_PREFIX + o.id]):>12}    {o.id} (niet: {o.label})" for o in ruleset.profiel.onderdeel]
     lines.append(f"{'':>12}  onvolledig, naar combinatie van wat ontbreekt:")
     combinations = result.combinaties.filter(pl.col("niveau") == "nederland")
     lines += [

@@ -207,13 +207,15 @@ def test_reference_match_and_mismatch(tmp_path: Path) -> None:
     assert "  Assen (AMR 1): uwv_profiel_ja officieel 7, berekend 1" in bad.stderr
 
 
-def test_builtin_reference_reports_every_differing_cell(tmp_path: Path) -> None:
+def test_builtin_reference_reports_the_first_differing_cells_and_how_many_more(tmp_path: Path) -> None:
     path = write_parquet([client("a")], tmp_path / "x.parquet")
     result = runner.invoke(app, ["count", str(path), "--reference", "2025q2", "--amr", "1"])
     assert result.exit_code == 1
-    assert "Wijkt af van de officiële cijfers (2025q2)" in result.stdout
+    assert "Wijkt af van de officiële cijfers (2025q2): 75 van 75 cellen verschillen." in result.stdout
     assert "  Assen (AMR 1): uwv_profiel_ja officieel 577, berekend 1" in result.stdout
-    assert "  Totaal AMR 1 Groningen: totaal officieel 10.602, berekend 1" in result.stdout
+    shown = [line for line in result.stdout.splitlines() if " officieel " in line]
+    assert len(shown) == 20
+    assert "  … en nog 55 cellen; elke cel met zijn verschil: transparantie vergelijk 2025q2 BESTAND" in result.stdout
 
 
 def test_excel_output(tmp_path: Path) -> None:

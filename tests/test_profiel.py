@@ -58,9 +58,9 @@ def test_table_nederland_gap_and_ranked_regions(small: Path) -> None:
         "           2  leeg: niets geregistreerd (geen opleiding, vaardigheden, competenties, affiniteiten, "
         "beroepssectoren, geen taaksoortvraag)",
         "           4  onvolledig, waarvan zonder (een cliënt kan meer missen):",
-        "           3    affiniteiten: affiniteiten geregistreerd",
-        "           2    beroepssectoren: beroepssectoren geregistreerd",
-        "           2    taaksoortvraag: minstens één van de twintig taaksoortvragen geregistreerd",
+        "           3    affiniteiten (niet: affiniteiten geregistreerd)",
+        "           2    beroepssectoren (niet: beroepssectoren geregistreerd)",
+        "           2    taaksoortvraag (niet: minstens één van de twintig taaksoortvragen geregistreerd)",
         "              onvolledig, naar combinatie van wat ontbreekt:",
         "           1    affiniteiten",
         "           1    affiniteiten + beroepssectoren",
