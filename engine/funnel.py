@@ -362,15 +362,27 @@ def _group_name(row: dict[str, Any]) -> str:
     return "Gemeente onbekend" if niveau == "onbekend" else "Nederland"
 
 
-def _step_text(row: dict[str, Any], ruleset: RuleSet) -> str:
+def _step_text(row: dict[str, Any], ruleset: RuleSet, labels: bool = True) -> str:
+    """One step; without ``labels`` (many groups) only its id, the labels stand once above."""
     soort = row["soort"]
+    label = f": {row['label']}" if labels else ""
     if soort == REGEL:
-        return f"voorwaarde {rule_number(ruleset, row['id'])} {row['id']}: {row['label']}"
+        return f"voorwaarde {rule_number(ruleset, row['id'])} {row['id']}{label}"
     if soort == SIGNAAL:
-        return f"  signaal {row['id']} (in de doelgroep, niet geteld): {row['label']}"
+        return f"  signaal {row['id']} (in de doelgroep, niet geteld){label}"
     if soort == REDEN:
-        return f"  waarvan {row['id']}: {row['label']}"
+        return f"  waarvan {row['id']}{label}"
     return str(row["label"])
+
+
+def _legend(steps: pl.DataFrame, ruleset: RuleSet) -> list[str]:
+    """Every step's label once, for a funnel of many groups."""
+    seen = steps.filter(pl.col("soort").is_in([REGEL, SIGNAAL, REDEN])).unique("id", maintain_order=True)
+    return ["", "Stappen:", *(f"  {_step_text(row, ruleset).strip()}" for row in seen.iter_rows(named=True))]
+
+
+#: Up to this many groups every step carries its label; beyond, the labels stand once above.
+LABELLED_GROUPS = 3
 
 
 def render_funnel(result: FunnelResult) -> str:
@@ -380,13 +392,17 @@ def render_funnel(result: FunnelResult) -> str:
         "aantal: records die bij de stap afvallen (bij een signaal: records waarvoor het signaal geldt); "
         "over: records die verder gaan",
     ]
+    groups = result.steps.select("niveau", "amr", "gemeente").unique().height
+    labels = groups <= LABELLED_GROUPS
+    if not labels:
+        lines += _legend(result.steps, result.ruleset)
     current = None
     for row in result.steps.iter_rows(named=True):
         key = (row["niveau"], row["amr"], row["gemeente"])
         if key != current:
             current = key
             lines += ["", _group_name(row), f"{'aantal':>{NUMBER_WIDTH}}{'over':>{NUMBER_WIDTH}}  stap"]
-        lines.append(f"{_n(row['aantal'])}{_n(row['over'])}  {_step_text(row, result.ruleset)}")
+        lines.append(f"{_n(row['aantal'])}{_n(row['over'])}  {_step_text(row, result.ruleset, labels)}")
     where = f" in AMR {result.amr}" if result.amr is not None else ""
     lines += ["", f"Waarden van status{where} (na normalisatie)"]
     lines.append(f"{'aantal':>{NUMBER_WIDTH}}{'geteld':>{NUMBER_WIDTH}}  waarde")
