@@ -88,6 +88,10 @@ def count(
         table = result.region(amr) if amr is not None else result.table
         # The printed table carries its notes; data formats keep stdout clean and note on stderr.
         notes: list[str] = [result.reconciliation.line()]
+        if amr is not None:
+            # The balance is the whole file's: the records of other regions were read too.
+            totaal = int(table.filter(table["niveau"] == "arbeidsmarktregio")["totaal"].sum())
+            notes[0] += f" (heel bestand; AMR {amr}: {nl_int(totaal)} geteld)"
         if result.reconciliation.n_rejected:
             notes.append(f"{nl_int(result.reconciliation.n_rejected)} afgewezen rijen staan in {quarantine}")
         differences = []
