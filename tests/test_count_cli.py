@@ -100,7 +100,10 @@ def test_table_format_exact_region_block(tmp_path: Path) -> None:
         lines[-3]
         == "  Totaal AMR                                  1            0        1.092            0        1.093"
     )  # noqa: E501
-    assert lines[-1] == "1.093 records gelezen = 1.093 geteld + 0 uitgesloten + 0 afgewezen"
+    assert (
+        lines[-1]
+        == "1.093 records gelezen = 1.093 geteld + 0 uitgesloten + 0 afgewezen (heel bestand; AMR 1: 1.093 geteld)"
+    )
 
 
 def test_table_format_ends_with_onbekend_nederland_and_reconciliation(tmp_path: Path) -> None:
