@@ -548,8 +548,12 @@ def spark_session(master: str | None = None) -> Any:
         SparkSession.builder.appName("transparantie")
         .master(master or "local[*]")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
+        # The query is wide: whole-stage code generation exceeds the JVM's method size and falls
+        # back after trying; without it the sample counts in 8 s instead of 20 s (warm, 2 cores).
+        .config("spark.sql.codegen.wholeStage", "false")
     )
     if master is None or master.startswith("local"):
         builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config("spark.driver.host", "127.0.0.1")
@@ -657,3 +661,17 @@ def count_with(
         cells=cells,
         warnings=warnings(reconciliation, ruleset, {s: int(n) for s, n in statuses.iter_rows()}),
     )
+
+
+def refuse_options(engine: str, on_invalid: object, *reading: object) -> None:
+    """``count --engine duckdb|spark`` reads Parquet and CSV by the contract's column names and
+    writes no quarantine file: refuse the options it would ignore."""
+    if engine not in ENGINES:
+        raise UsageError(f"--engine {engine}: kies uit {', '.join(ENGINES)}")
+    if str(on_invalid) != "fail":
+        raise UsageError(f"--engine {engine} schrijft geen quarantainebestand: gebruik --engine polars")
+    if any(option for option in reading):
+        raise UsageError(
+            f"--engine {engine} leest Parquet en CSV zoals ze zijn: --scheidingsteken, --encoding, --blad, "
+            "--kolommen en --datumformaat werken alleen met --engine polars"
+        )
