@@ -308,9 +308,11 @@ def classified_sql(tabel: str, ruleset: RuleSet, peildatum: date | None, indelin
   gemeenten AS (SELECT namen.ruw_gemeente, sleutels.gemeente
   FROM (SELECT DISTINCT ruw_gemeente FROM ruw WHERE ruw_gemeente IS NOT NULL) AS namen
   LEFT JOIN sleutels ON sleutels.sleutel = {gemeente_key("namen.ruw_gemeente")}),
+  dubbele AS (SELECT ruw_{CLIENT_ID} AS {CLIENT_ID} FROM ruw
+  WHERE ruw_{CLIENT_ID} IS NOT NULL GROUP BY ruw_{CLIENT_ID} HAVING COUNT(*) > 1),
   gelezen AS (SELECT ruw.*,
     ruw_{CLIENT_ID} AS {CLIENT_ID},
-    (ruw_{CLIENT_ID} IS NOT NULL AND COUNT(*) OVER (PARTITION BY ruw_{CLIENT_ID}) > 1) AS dubbel,
+    (dubbele.{CLIENT_ID} IS NOT NULL) AS dubbel,
     gemeenten.gemeente AS gemeente,
     lower({cleaned("ruw_status")}) AS status,
     lower({cleaned("ruw_indicering")}) AS indicering,
@@ -319,7 +321,8 @@ def classified_sql(tabel: str, ruleset: RuleSet, peildatum: date | None, indelin
     {lists},
     ({taaksoorten}) AS taaksoorten,
     {peil} AS peildatum
-  FROM ruw LEFT JOIN gemeenten ON gemeenten.ruw_gemeente = ruw.ruw_gemeente),
+  FROM ruw LEFT JOIN gemeenten ON gemeenten.ruw_gemeente = ruw.ruw_gemeente
+  LEFT JOIN dubbele ON dubbele.{CLIENT_ID} = ruw.ruw_{CLIENT_ID}),
   record AS (SELECT gelezen.*,
     {no_ends},
     indeling.amr AS amr
@@ -525,7 +528,10 @@ def _duckdb_view(con: Any, files: list[Path]) -> None:
 
 
 def _run_duckdb(files: list[Path], queries: dict[str, str]) -> dict[str, pl.DataFrame]:
-    import duckdb
+    try:
+        import duckdb
+    except ImportError:
+        raise UsageError("--engine duckdb heeft duckdb nodig: pip install 'transparantie[duckdb]'") from None
 
     con = duckdb.connect()
     try:
@@ -613,7 +619,9 @@ def count_with(
     """Count a Parquet or CSV input on DuckDB or Spark with the generated query: the same
     :class:`engine.count.CountResult` (table, reconciliation, warnings) as the Polars engine.
 
-    Rejected rows stop the run (``fail_on_invalid``) with the same message; no quarantine file."""
+    Rejected rows stop the run (``fail_on_invalid``) with the same message as the Polars engine's,
+    after a second query for their details; otherwise they are only counted in the
+    reconciliation (``problems`` stays empty). No quarantine file."""
     from engine.count import CountResult, problems_from, reconcile, warnings
     from engine.errors import InvalidRowsError
     from engine.layout import publication_table
@@ -630,8 +638,7 @@ def count_with(
     )
     reconciliation = reconcile(groups, ruleset)
     check_bsn(int(groups["bsn_achtig"].sum() or 0), reconciliation.read, allow_bsn)
-    problems = []
-    if reconciliation.n_rejected:
+    if reconciliation.n_rejected and fail_on_invalid:
         rejected = run_queries(engine, paths, {"afgewezen": _rejected_sql(classified)}, spark_master)["afgewezen"]
         details = (
             rejected.with_columns(pl.col("n").cast(pl.Int64))
@@ -643,9 +650,7 @@ def count_with(
                 pl.col("waarde").drop_nulls().unique(maintain_order=True).head(5).alias("waarden"),
             )
         )
-        problems = problems_from(details, indeling)
-        if fail_on_invalid:
-            raise InvalidRowsError(problems, reconciliation.read)
+        raise InvalidRowsError(problems_from(details, indeling), reconciliation.read)
     cells = (
         groups.filter(pl.col("uitkomst") == "geteld")
         .group_by("gemeente", "klantsoort", "profiel")
@@ -655,7 +660,7 @@ def count_with(
     return CountResult(
         table=publication_table(cells, indeling),
         reconciliation=reconciliation,
-        problems=problems,
+        problems=[],
         ruleset=ruleset,
         peildatum=peildatum,
         cells=cells,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tomllib
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -26,8 +25,8 @@ from engine.reference import compare, load_reference
 from engine.rules import select_ruleset
 from engine.warehouse import DIALECTS, VIEW, as_table, query, run_queries
 from tests.conftest import ROOT, SAMPLE
-from tests.test_golden import CASES, _as_csv, _record
 from tests.factory import write_parquet
+from tests.test_golden import CASES, _as_csv, _record
 
 runner = CliRunner()
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -36,18 +35,18 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 #: of the README's "In your warehouse" section (checked below).
 NOT_IN_SQL = {
     "no date-format detection": [
-        'open_dienstverlening: CSV: a Dutch date dd-mm-jjjj, the day before it begins',
-        'open_dienstverlening: CSV: a Dutch date dd-mm-jjjj, the day it begins (so not read as 3 January)',
-        'open_dienstverlening: CSV: d-m-jjjj without leading zeros, the day before it begins',
-        'open_dienstverlening: CSV: d-m-jjjj without leading zeros, the day it begins',
-        'open_dienstverlening: CSV: dd/mm/jjjj, the day it begins (31 is a day, so not mm/dd)',
-        'open_dienstverlening: CSV: dd/mm/jjjj, the day before it begins',
-        'open_dienstverlening: CSV: jjjjmmdd, the day it begins',
-        'open_dienstverlening: CSV: jjjjmmdd, the day before it begins',
-        'open_dienstverlening: CSV: Excel serial 45717 is 2025-03-01, the day it begins',
-        'open_dienstverlening: CSV: Excel serial 45717 is 2025-03-01, the day before it begins',
-        'open_dienstverlening: CSV: dd-mm-jjjj with a time part',
-        'open_dienstverlening: CSV: einde 31-12-9999 is no end: open',
+        "open_dienstverlening: CSV: a Dutch date dd-mm-jjjj, the day before it begins",
+        "open_dienstverlening: CSV: a Dutch date dd-mm-jjjj, the day it begins (so not read as 3 January)",
+        "open_dienstverlening: CSV: d-m-jjjj without leading zeros, the day before it begins",
+        "open_dienstverlening: CSV: d-m-jjjj without leading zeros, the day it begins",
+        "open_dienstverlening: CSV: dd/mm/jjjj, the day it begins (31 is a day, so not mm/dd)",
+        "open_dienstverlening: CSV: dd/mm/jjjj, the day before it begins",
+        "open_dienstverlening: CSV: jjjjmmdd, the day it begins",
+        "open_dienstverlening: CSV: jjjjmmdd, the day before it begins",
+        "open_dienstverlening: CSV: Excel serial 45717 is 2025-03-01, the day it begins",
+        "open_dienstverlening: CSV: Excel serial 45717 is 2025-03-01, the day before it begins",
+        "open_dienstverlening: CSV: dd-mm-jjjj with a time part",
+        "open_dienstverlening: CSV: einde 31-12-9999 is no end: open",
     ],
     "LOWER instead of casefold": ["ingeschreven: case-folded as Python's casefold: the long s of ingeſchreven"],
 }
@@ -240,3 +239,16 @@ def test_count_engine_spark_on_the_golden_cases(spark: Any, tmp_path: Path) -> N
         peer = count_with("spark", path, key[0], key[1], fail_on_invalid=False)
         assert peer.table.equals(engine.table), key
         assert peer.reconciliation == engine.reconciliation, key
+
+
+def test_rejected_rows_stop_count_engine_duckdb_like_polars(tmp_path: Path) -> None:
+    from tests.factory import client
+
+    path = write_parquet(
+        [client("a"), client("b", gemeente="Atlantis"), client("b2", indicering="xyz")], tmp_path / "x.parquet"
+    )
+    polars = runner.invoke(app, ["count", str(path)])
+    duck = runner.invoke(app, ["count", str(path), "--engine", "duckdb"])
+    assert polars.exit_code == duck.exit_code == 2
+    assert "gemeente_onbekend" in duck.output and "Atlantis" in duck.output and "klantsoort_onbepaald" in duck.output
+    assert duck.output == polars.output
