@@ -6,9 +6,9 @@ named as the contract names them) and does the contract's work inside the query:
 
 * every column is read through ``CAST(col AS VARCHAR)``, so a column may be text or typed:
   dates as DATE, TIMESTAMP or ISO text (``jjjj-mm-dd``, optionally with a time part);
-  booleans as BOOLEAN, 0/1 or the words of ``invoerwaarden.toml``; lists as arrays (where
-  the engine casts an array to text: DuckDB, Spark, Postgres, Snowflake) or as text
-  (``a;b``, JSON or Python list text);
+  booleans as BOOLEAN, 0/1 or the words of ``invoerwaarden.toml``; lists as arrays on
+  DuckDB and Spark (which cast an array to ``[a, NULL]`` text) or as text (``a;b``, JSON or
+  Python list text);
 * blanks, null words and invisible characters, "no end" dates and the date range come from
   ``engine/reference/invoerwaarden.toml``;
 * status and indicering are trimmed and lower-cased (``LOWER``: SQL has no Unicode casefold);

@@ -252,3 +252,15 @@ def test_rejected_rows_stop_count_engine_duckdb_like_polars(tmp_path: Path) -> N
     assert polars.exit_code == duck.exit_code == 2
     assert "gemeente_onbekend" in duck.output and "Atlantis" in duck.output and "klantsoort_onbepaald" in duck.output
     assert duck.output == polars.output
+
+
+def test_the_query_takes_every_rule_from_the_rule_set_and_restates_none() -> None:
+    source = (ROOT / "engine" / "warehouse.py").read_text(encoding="utf-8")
+    for name in ("teldefinitie", "teldefinitie-inclusief-beschut"):
+        ruleset = select_ruleset(name)
+        for literal in ruleset.literals() | set(ruleset.klantsoort.uwv) | set(ruleset.klantsoort.gemeente):
+            assert f"'{literal}'" not in source, literal
+        text = " ".join(query("clients", ruleset, None, "duckdb").split())
+        for regel in ruleset.regel:
+            parsed = sqlglot.parse_one(regel.sql, read="duckdb").sql("duckdb")
+            assert parsed in text, regel.id
