@@ -33,10 +33,13 @@ def test_exactly_two_setup_commands() -> None:
         assert block(marker).startswith("python3 -m venv .venv && .venv/bin/pip install")
 
 
-#: The one step of .ci/run before the README's test command: the system tools of the browser and PDF tests.
+#: The one step of .ci/run before the README's test command: the system tools of the browser and PDF tests,
+#: and Java for the Spark tests.
 SYSTEM_TOOLS = (
     "command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v pdftoppm >/dev/null"
-    " || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver poppler-utils)"
+    " && command -v java >/dev/null"
+    " || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver poppler-utils"
+    " openjdk-17-jre-headless)"
 )
 
 

@@ -14,6 +14,7 @@ from engine.cli import (
     profiel,
     publiceer,
     rules,
+    sql,
     vergelijk,
     werklijst,
 )
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.command("inspect")(inspect.inspect)
 app.command("count")(count.count)
 app.command("rules")(rules.rules)
+app.command("sql")(sql.sql)
 app.command("generate")(generate.generate)
 app.command("prepare")(prepare.prepare)
 app.command("funnel")(funnel.funnel)

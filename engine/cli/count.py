@@ -60,6 +60,13 @@ def count(
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
     sta_bsn_toe: AllowBsnOption = False,
+    engine: Annotated[
+        str,
+        typer.Option(help="Rekenmachine: polars (standaard), duckdb of spark (Parquet of CSV, zonder quarantaine)."),
+    ] = "polars",
+    spark_master: Annotated[
+        str | None, typer.Option(help="Met --engine spark: de master-URL van een cluster; standaard local[*].")
+    ] = None,
 ) -> None:
     """Tel cliëntrecords tot de gepubliceerde tabel Transparantie van klantprofielen.
 
@@ -76,15 +83,23 @@ def count(
             raise UsageError(f"--format {format.value} heeft --output PAD nodig")
         refuse_unsafe_outputs(file, [("--output", output), ("--quarantine", quarantine)])
         ref = load_reference(reference) if reference else None
-        result = count_file(
-            file,
-            rules=rules,
-            peildatum=as_date(peildatum),
-            on_invalid=on_invalid,
-            quarantine=quarantine,
-            lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
-            allow_bsn=sta_bsn_toe,
-        )
+        if engine != "polars":
+            from engine.warehouse import count_with, refuse_options
+
+            refuse_options(engine, on_invalid, scheidingsteken, encoding, blad, kolommen, datumformaat)
+            result = count_with(
+                engine, file, rules, as_date(peildatum), allow_bsn=sta_bsn_toe, spark_master=spark_master
+            )
+        else:
+            result = count_file(
+                file,
+                rules=rules,
+                peildatum=as_date(peildatum),
+                on_invalid=on_invalid,
+                quarantine=quarantine,
+                lezen=read_options(scheidingsteken, encoding, blad, kolommen, datumformaat),
+                allow_bsn=sta_bsn_toe,
+            )
         table = result.region(amr) if amr is not None else result.table
         # The printed table carries its notes; data formats keep stdout clean and note on stderr.
         notes: list[str] = [result.reconciliation.line()]
