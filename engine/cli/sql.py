@@ -29,9 +29,13 @@ def sql(
         ),
     ] = False,
 ) -> None:
-    """Print one SQL query that computes the published table from a table of raw client records.
+    """Geef één SQL-query die de gepubliceerde tabel berekent uit een tabel met ruwe cliëntrecords.
 
-    Example: transparantie sql --dialect spark --tabel clients
+    De normalisatie van het invoercontract, de gemeenten, de voorwaarden, de
+    klantsoort en het profiel zitten in de query, gemaakt uit de regels; wat de
+    SQL niet controleert staat in de README ('In your warehouse').
+
+    Voorbeeld: transparantie sql --dialect spark --tabel clients
     """
     from engine.rules import select_ruleset
     from engine.warehouse import query
