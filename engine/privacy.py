@@ -46,9 +46,13 @@ def bsn_count(column: str = "client_id") -> pl.Expr:
     Only values of nine bytes are tested (a cheap filter first): a pseudonymised file whose
     ids have another length pays next to nothing (2M rows: +0.5 s testing every id).
     """
-    # As exports write a number: padded, with a float's ".0", or grouped with dots or spaces.
-    text = pl.col(column).cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "").str.replace_all(r"[.\s-]", "")
-    return looks_like_bsn(text.filter(text.str.len_bytes() == 9)).sum().cast(pl.Int64).alias(BSN_COLUMN)
+    # The contract's client_id is already trimmed, so a padded BSN is caught too. Forms such as
+    # "123456782.0" or "1234.56.782" are not: normalising every id for them cost 0.6 s per 2M
+    # rows (2026-11-30), more than the rest of the check together.
+    text = pl.col(column).cast(pl.String)
+    # Elementwise, then summed: a filter inside the aggregation cost 0.6 s per 2M rows in the
+    # full count's group_by, against next to nothing for this form.
+    return ((text.str.len_bytes() == 9) & looks_like_bsn(text)).sum().cast(pl.Int64).alias(BSN_COLUMN)
 
 
 class BsnError(TransparantieError):

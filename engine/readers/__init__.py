@@ -289,6 +289,14 @@ def _mapped(part: Part, options: ReadOptions, mapping: dict[str, str] | None) ->
     return frame.select(pl.col(columns.source[c]).alias(c) for c in REQUIRED_COLUMNS), columns
 
 
+def _renamed(frame: pl.LazyFrame, columns: colmap.ColumnMap) -> pl.LazyFrame:
+    """The scan with the contract's column names. No select on top when the names already fit:
+    the plan reads this frame in several places (the duplicate check), and Polars caches a
+    shared select-over-scan whole in memory (a raw 10M count: 4.8 instead of 2.5 GB)."""
+    renames = {source: contract for contract, source in columns.source.items() if source != contract}
+    return frame.rename(renames) if renames else frame
+
+
 def _parquet(paths: list[Path], name: str, directory: Path | None) -> pl.LazyFrame:
     """One scan over every part; in a directory, ``key=value`` folders are hive partitions. A
     part may lack a column another part has (it reads as null) or hold an extra one."""
@@ -355,7 +363,7 @@ def open_input(inputs: str | Path | Sequence[str | Path], options: ReadOptions |
         headers = frame.collect_schema().names()
         mapping = colmap.load_mapping(options.kolommen) if options.kolommen else None
         columns = colmap.map_columns(headers, name, mapping)
-        frame = frame.select(pl.col(columns.source[c]).alias(c) for c in REQUIRED_COLUMNS)
+        frame = _renamed(frame, columns)
     else:
         mapping = colmap.load_mapping(options.kolommen) if options.kolommen else None
         frames = []
