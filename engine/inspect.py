@@ -28,7 +28,8 @@ from engine.contract import (
 )
 from engine.indeling import Indeling, default_indeling
 from engine.layout import nl_int
-from engine.readers import KIND_NAMES, ReadOptions
+from engine.readers import ReadOptions
+from engine.readers.csv import DELIMITERS
 from engine.source import Source, open_source
 
 TOP = 12
@@ -175,9 +176,7 @@ def render_inspect(report: InspectReport) -> str:
     if r.get("codering"):
         bom = ", met BOM" if r.get("bom") else ""
         lines.append(f"  codering: {r['codering']}{bom} ({r['codering_bepaald']})")
-        sep = {",": "komma", ";": "puntkomma", "\t": "tab", "|": "verticale streep"}.get(
-            r["scheidingsteken"], repr(r["scheidingsteken"])
-        )
+        sep = DELIMITERS.get(r["scheidingsteken"], repr(r["scheidingsteken"]))
         lines.append(f"  scheidingsteken: {sep} ({r['scheidingsteken_bepaald']})")
     if r.get("blad"):
         lines.append(f"  werkblad: {r['blad']}")
@@ -240,4 +239,4 @@ def inspect_json(report: InspectReport) -> str:
     return json.dumps(report.as_dict(), ensure_ascii=False, indent=2)
 
 
-__all__ = ["KIND_NAMES", "InspectReport", "inspect_file", "inspect_json", "inspect_source", "render_inspect"]
+__all__ = ["InspectReport", "inspect_file", "inspect_json", "inspect_source", "render_inspect"]

@@ -34,13 +34,6 @@ class Source:
     datumformaten: dict[str, str] = field(default_factory=dict)  # text date column -> format name
     keep: tuple[Any, ...] = field(default=(), repr=False)  # temporary copies live as long as the source
 
-    @property
-    def paths(self) -> list[Path]:
-        """Every file read (for the check that no output overwrites an input)."""
-        if self.plan is None:
-            return [self.path] if self.format != "frame" else []
-        return [p.path for p in self.plan.parts]
-
 
 def frame_source(frame: pl.LazyFrame | pl.DataFrame, name: str = "<frame>") -> Source:
     """An in-memory frame as a source: for tests and for callers that already hold the data."""
