@@ -9,11 +9,14 @@ Two halves:
   past a limit.
 - The *worker* (``python benchmarks/measure.py MEASURE FILE ...``) is that child for the
   in-process measures: it imports everything first, then times only the call itself
-  (engine ``count_file``, DuckDB on the SQL from ``engine.sql``, the bare Polars scan, the
-  pandas baseline, the generator), and writes the resulting table to Parquet so the runner
-  can compare the tables.
+  (engine ``count_file``, DuckDB on the rules-only SQL from ``engine.sql``, the bare Polars
+  scan, the pandas baseline, the generator), and writes the resulting table to Parquet so the
+  runner can compare the tables.
 
-Only the runner (benchmarks/run.py) and the smoke test use this module.
+The whole-process measures (``transparantie count|funnel|profiel``, the DuckDB same-work peer
+``benchmarks/duckdb_peer.py`` and the rules-first floor ``benchmarks/floor.py``) need no worker:
+:func:`run_process` runs them as they are, and :func:`script_command` builds the command of the
+two scripts. Only the runner (benchmarks/run.py) and the smoke test use this module.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 MIB = 1024 * 1024
 
 #: The in-process measures a worker can run on a file.
-WORKER_MEASURES = ("engine", "duckdb", "floor", "pandas")
+WORKER_MEASURES = ("engine", "duckdb_rules", "scan", "pandas")
 
 
 # --- the parent side: one child process, measured ----------------------------------------------
@@ -147,6 +150,11 @@ def worker_command(measure: str, path: Path, table: Path, result: Path, columns:
     return command
 
 
+def script_command(script: str, *args: str | Path) -> list[str]:
+    """``python benchmarks/<script> ARGS...``: a whole-process measure beside this module."""
+    return [sys.executable, str(Path(__file__).resolve().parent / script), *(str(a) for a in args)]
+
+
 def generate_command(out: Path, rows: int, seed: int, scale: int | None, result: Path) -> list[str]:
     command = [sys.executable, str(Path(__file__).resolve()), "generate", str(out), "--rows", str(rows)]
     command += ["--seed", str(seed), "--result", str(result)]
@@ -207,8 +215,13 @@ def engine_table(path: Path):  # type: ignore[no-untyped-def]
     return count_file(path).table
 
 
-def duckdb_table(path: Path):  # type: ignore[no-untyped-def]
-    """DuckDB on the SQL that engine.sql builds from the rule declarations (never hand-written)."""
+def duckdb_rules_table(path: Path):  # type: ignore[no-untyped-def]
+    """DuckDB on the SQL that engine.sql builds from the rule declarations (never hand-written).
+
+    On a raw file this is the rules only, no contract: typed columns are taken as they are,
+    no null words, no client_id, date or duplicate check (engine.sql's own docstring says so).
+    On a prepared file the contract was applied by ``prepare``, so it is the same work as
+    counting that file."""
     import duckdb
     import polars as pl
 
@@ -230,7 +243,7 @@ def duckdb_table(path: Path):  # type: ignore[no-untyped-def]
     return publication_table(cells.with_columns(pl.col("n").cast(pl.UInt32)), indeling)
 
 
-def floor_expressions(schema, columns: Sequence[str]):  # type: ignore[no-untyped-def]
+def scan_expressions(schema, columns: Sequence[str]):  # type: ignore[no-untyped-def]
     """One cheap reduction per column that still needs every value decoded."""
     import polars as pl
 
@@ -252,13 +265,13 @@ def floor_expressions(schema, columns: Sequence[str]):  # type: ignore[no-untype
     return exprs
 
 
-def floor_table(path: Path, columns: Sequence[str]):  # type: ignore[no-untyped-def]
-    """The floor: a bare Polars scan that decodes the columns the engine reads, and nothing else."""
+def scan_table(path: Path, columns: Sequence[str]):  # type: ignore[no-untyped-def]
+    """A bare Polars scan that decodes the columns the engine reads, and nothing else."""
     import polars as pl
 
     scan = pl.scan_parquet(path)
     schema = scan.collect_schema()
-    return scan.select(floor_expressions(schema, columns or schema.names())).collect()
+    return scan.select(scan_expressions(schema, columns or schema.names())).collect()
 
 
 def pandas_table(path: Path):  # type: ignore[no-untyped-def]
@@ -332,7 +345,7 @@ def run_worker(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("path", type=Path)
     parser.add_argument("--table", type=Path, help="write the resulting table here (Parquet)")
     parser.add_argument("--result", type=Path, required=True, help="write the timing here (JSON)")
-    parser.add_argument("--columns", default="", help="floor: the columns to decode, comma-separated")
+    parser.add_argument("--columns", default="", help="scan: the columns to decode, comma-separated")
     parser.add_argument("--rows", type=int)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scale", type=int, help="generate: calibrate on 2025q2 × this scale")
@@ -345,7 +358,7 @@ def run_worker(argv: Sequence[str] | None = None) -> int:
     import engine.indeling
     import engine.layout  # noqa: F401
 
-    if args.measure == "duckdb":
+    if args.measure == "duckdb_rules":
         import duckdb  # noqa: F401
     if args.measure == "pandas":
         import pandas  # noqa: F401
@@ -367,10 +380,10 @@ def run_worker(argv: Sequence[str] | None = None) -> int:
         columns = [c for c in args.columns.split(",") if c]
         if args.measure == "engine":
             table = engine_table(args.path)
-        elif args.measure == "duckdb":
-            table = duckdb_table(args.path)
-        elif args.measure == "floor":
-            table = floor_table(args.path, columns)
+        elif args.measure == "duckdb_rules":
+            table = duckdb_rules_table(args.path)
+        elif args.measure == "scan":
+            table = scan_table(args.path, columns)
         else:
             table = pandas_table(args.path)
         seconds = time.perf_counter() - t0
