@@ -95,9 +95,9 @@ def test_calibrated_file_counts_to_the_official_table(calibrated: Path) -> None:
     onbekend = result.table.filter(pl.col("niveau") == "onbekend").row(0, named=True)
     assert [onbekend[f] for f in FIGURES] == [1, 0, 8, 9]
     # Default rows: the counted rows plus 25% not counted; nothing rejected by the contract.
-    assert result.reconciliation.counted == OFFICIAL_COUNTED
-    assert result.reconciliation.read == OFFICIAL_COUNTED + int(np.ceil(OFFICIAL_COUNTED * 0.25))
-    assert result.reconciliation.rejected == {}
+    assert result.reconciliation.geteld == OFFICIAL_COUNTED
+    assert result.reconciliation.gelezen == OFFICIAL_COUNTED + int(np.ceil(OFFICIAL_COUNTED * 0.25))
+    assert result.reconciliation.afgewezen == {}
     # Streamed in chunks: one row group per chunk, shuffled (not sorted by gemeente).
     assert pq.ParquetFile(calibrated).metadata.num_row_groups == 3
     gemeente = pl.read_parquet(calibrated, columns=["gemeente"])["gemeente"].drop_nulls()
@@ -151,7 +151,7 @@ def test_rows_equal_to_the_calibrated_count_has_no_filler(tmp_path: Path) -> Non
     path = tmp_path / "exact.parquet"
     generate(path, calibrate="2025q2", rows=OFFICIAL_COUNTED, seed=5)
     result = count_file(path)
-    assert result.reconciliation.read == result.reconciliation.counted == OFFICIAL_COUNTED
+    assert result.reconciliation.gelezen == result.reconciliation.geteld == OFFICIAL_COUNTED
 
 
 @pytest.mark.parametrize(
@@ -179,11 +179,11 @@ def test_missing_output_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_default_mix_is_honoured_exactly(calibrated: Path, calibrated_rows: pl.DataFrame) -> None:
     filler = count_file(calibrated).reconciliation
-    expected = exact_split(filler.read - filler.counted, DEFAULT_MIX)
+    expected = exact_split(filler.gelezen - filler.geteld, DEFAULT_MIX)
     by_rule: dict[str, int] = {}
     for key, n in expected.items():
         by_rule[RULE_OF_REASON[key]] = by_rule.get(RULE_OF_REASON[key], 0) + n
-    assert filler.excluded == by_rule
+    assert filler.uitgesloten == by_rule
     # Within a rule, the engine's own columns tell the reasons apart.
     rows = calibrated_rows
     open_fail = rows.filter(pl.col("reden") == "open_dienstverlening")
@@ -207,7 +207,7 @@ def test_custom_mix_is_honoured(tmp_path: Path) -> None:
     )
     rows = classified(path)
     result = count_file(path)
-    assert result.reconciliation.excluded == {
+    assert result.reconciliation.uitgesloten == {
         "ingeschreven": 250,
         "open_dienstverlening": 0,
         "doelgroepregister": 0,
@@ -364,9 +364,9 @@ def test_uncalibrated_population_is_plausible(tmp_path: Path) -> None:
     summary = generate(path, rows=50_000, seed=8)
     rows = classified(path)
     result = count_file(path)
-    assert summary.rows == result.reconciliation.read == 50_000
-    assert result.reconciliation.counted == 40_000
-    assert all(n > 0 for n in result.reconciliation.excluded.values())
+    assert summary.rows == result.reconciliation.gelezen == 50_000
+    assert result.reconciliation.geteld == 40_000
+    assert all(n > 0 for n in result.reconciliation.uitgesloten.values())
     counted = rows.filter(pl.col("uitkomst") == "geteld")
     uwv = counted.filter(pl.col("klantsoort") == "uwv")["indicering"].value_counts(sort=True)
     assert uwv["indicering"].head(3).to_list() == ["wajong", "wia", "ww"]
@@ -395,7 +395,7 @@ def test_committed_sample_regenerates_to_the_same_table(tmp_path: Path) -> None:
     assert committed.reconciliation == fresh.reconciliation
     readme = (SAMPLE.parent / "README.md").read_text(encoding="utf-8")
     assert "transparantie generate sample_data/clients-2025q2.parquet --calibrate 2025q2 --seed 2025" in readme
-    assert f"{committed.reconciliation.read:,}".replace(",", ".") in readme
+    assert f"{committed.reconciliation.gelezen:,}".replace(",", ".") in readme
     assert SAMPLE.stat().st_size < 8_000_000
 
 

@@ -91,7 +91,7 @@ def test_column_of_unusable_type(tmp_path: Path) -> None:
 def test_extra_columns_are_ignored(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     frame([client("a")]).with_columns(pl.lit("x").alias("opmerking")).write_parquet(path)
-    assert count_file(path).reconciliation.counted == 1
+    assert count_file(path).reconciliation.geteld == 1
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -274,9 +274,9 @@ def test_quarantine_sets_rows_aside_and_reconciles(tmp_path: Path) -> None:
     quarantine = tmp_path / "q.parquet"
     result = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=quarantine)
     rec = result.reconciliation
-    assert (rec.read, rec.counted, rec.n_excluded, rec.n_rejected) == (6, 1, 1, 4)
-    assert rec.rejected == {"client_id_dubbel": 2, "gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
-    assert rec.balanced
+    assert (rec.gelezen, rec.geteld, rec.n_uitgesloten, rec.n_afgewezen) == (6, 1, 1, 4)
+    assert rec.afgewezen == {"client_id_dubbel": 2, "gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
+    assert rec.sluitend
     rejected = pl.read_parquet(quarantine).sort("client_id")
     assert rejected["client_id"].to_list() == ["b", "d", "e", "e"]
     assert rejected["reden"].to_list() == [

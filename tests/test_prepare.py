@@ -48,7 +48,7 @@ def test_prepared_file_keeps_every_row_and_quarantines_the_raw_rows(raw: Path, t
     assert open_source(prepared).format == "prepared"
     assert pl.read_parquet_schema(prepared).names() == PREPARED_COLUMNS
     again = count_file(prepared, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q2.parquet")
-    assert again.reconciliation.rejected == {"gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
+    assert again.reconciliation.afgewezen == {"gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
     assert sorted(pl.read_parquet(tmp_path / "q2.parquet")["client_id"]) == ["d", "e"]
 
 
@@ -89,7 +89,7 @@ def test_refuses_rules_that_need_a_missing_column(raw: Path, tmp_path: Path) -> 
     stripped = tmp_path / "stripped.parquet"
     pl.read_parquet(prepared).write_parquet(stripped, metadata=meta | {LAYOUT_KEY: without.to_json()})
     kept = count_file(stripped, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "x.parquet")
-    assert kept.reconciliation.read == 6  # the default rules do not read opleiding
+    assert kept.reconciliation.gelezen == 6  # the default rules do not read opleiding
     rules = tmp_path / "met-opleiding.toml"
     extra = '\n[[regel]]\nid = "opleiding"\nlabel = "Opleiding geregistreerd."\nbron = "test"\nsql = "opleiding"\n'
     text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
@@ -97,7 +97,7 @@ def test_refuses_rules_that_need_a_missing_column(raw: Path, tmp_path: Path) -> 
     with pytest.raises(RuleFileError, match=r"regel 'opleiding'.*needs column\(s\) \['opleiding'\]"):
         count_file(stripped, rules=str(rules))
     full = count_file(prepared, rules=str(rules), on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "y.parquet")
-    assert full.reconciliation.excluded["opleiding"] == 0
+    assert full.reconciliation.uitgesloten["opleiding"] == 0
 
 
 def test_refuses_a_prepared_file_of_another_contract(raw: Path, tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ def test_values_merge_only_when_every_decision_agrees(tmp_path: Path) -> None:
     rules.write_text(text.replace("\n[[regel]]", extra + "\n[[regel]]", 1), encoding="utf-8")
     for path in (raw, prepared):
         rec = count_file(path, rules=str(rules)).reconciliation
-        assert (rec.counted, rec.excluded["niet_geschorst"], rec.excluded["ingeschreven"]) == (1, 1, 1)
+        assert (rec.geteld, rec.uitgesloten["niet_geschorst"], rec.uitgesloten["ingeschreven"]) == (1, 1, 1)
 
 
 def test_a_damaged_layout_is_a_clear_error(raw: Path, tmp_path: Path) -> None:
@@ -301,7 +301,7 @@ def test_custom_rules_read_outside_the_key_alike(tmp_path: Path, name: str, chan
     counted = {}
     for peildatum in (None, date(2025, 6, 30)):
         counts = [count_file(p, str(rules), peildatum) for p in (raw, prepared)]
-        counted[peildatum] = counts[0].reconciliation.counted
+        counted[peildatum] = counts[0].reconciliation.geteld
         assert counts[1].table.equals(counts[0].table)
         assert counts[1].reconciliation == counts[0].reconciliation
         funnels = [funnel_file(p, str(rules), peildatum) for p in (raw, prepared)]

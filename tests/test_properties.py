@@ -74,12 +74,12 @@ def test_every_row_is_accounted_for(rows: list[dict]) -> None:
         path = write_parquet(rows, Path(tmp) / "x.parquet")
         result = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=Path(tmp) / "q.parquet")
         rec = result.reconciliation
-        assert rec.read == len(rows)
-        assert rec.balanced
-        assert pl.read_parquet(Path(tmp) / "q.parquet").height == rec.n_rejected
+        assert rec.gelezen == len(rows)
+        assert rec.sluitend
+        assert pl.read_parquet(Path(tmp) / "q.parquet").height == rec.n_afgewezen
     table = result.table
     nederland = table.filter(pl.col("niveau") == "nederland")
-    assert nederland["totaal"].item() == rec.counted <= len(rows)
+    assert nederland["totaal"].item() == rec.geteld <= len(rows)
     assert (table["totaal"] == table.select(pl.sum_horizontal(FIGURES)).to_series()).all()
     regions = table.filter(pl.col("niveau") == "arbeidsmarktregio")
     gemeenten = table.filter(pl.col("niveau") == "gemeente").group_by("amr").agg(pl.col(FIGURES).sum())

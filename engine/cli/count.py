@@ -107,8 +107,8 @@ def count(
             # The balance is the whole file's: the records of other regions were read too.
             totaal = int(table.filter(table["niveau"] == "arbeidsmarktregio")["totaal"].sum())
             notes[0] += f" (heel bestand; AMR {amr}: {nl_int(totaal)} geteld)"
-        if result.reconciliation.n_rejected:
-            notes.append(f"{nl_int(result.reconciliation.n_rejected)} afgewezen rijen staan in {quarantine}")
+        if result.reconciliation.n_afgewezen:
+            notes.append(f"{nl_int(result.reconciliation.n_afgewezen)} afgewezen rijen staan in {quarantine}")
         differences = []
         if ref is not None:
             name, official = ref
