@@ -17,6 +17,7 @@ from rich.console import Console
 from engine.errors import EXIT_INPUT_ERROR, TransparantieError, capped
 from engine.outcome import OnInvalid
 from engine.output import blame, check_outputs
+from engine.progress import Voortgang, kies
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES
 
@@ -102,6 +103,16 @@ AllowBsnOption = Annotated[
         "op gegevens die die omgeving nooit verlaten.",
     ),
 ]
+
+Stil = Annotated[bool, typer.Option("--stil", help="Geen voortgangsbalk, ook niet in een terminal.")]
+
+
+def voortgang_opties(stil: bool) -> Voortgang:
+    """The progress settings of this run (engine.progress.Voortgang): stored for the engine's
+    long work, which reads them with ``engine.progress.gekozen()`` and opens its bar with
+    ``with gekozen().balk("Tellen", totaal, groot=is_groot(rijen=..., bytes=...)) as tik:``;
+    also returned, for an engine function that takes them as a keyword."""
+    return kies(Voortgang(stil=stil))
 
 
 #: Longest line of an error message; values in it are capped shorter (engine.errors.shown).

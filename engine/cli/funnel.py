@@ -20,11 +20,13 @@ from engine.cli._common import (
     QuarantineOption,
     Rules,
     Scheidingsteken,
+    Stil,
     as_date,
     guarded,
     read_options,
     refuse_unsafe_outputs,
     say,
+    voortgang_opties,
     write_stdout,
 )
 from engine.layout import Niveau
@@ -63,6 +65,7 @@ def funnel(
             help="Status- en indiceringwaarden met minder records dan dit staan samen op één regel 'overig'.",
         ),
     ] = MIN_AANTAL,
+    stil: Stil = False,
 ) -> None:
     """Loop de voorwaarden door in de volgorde van de publicatie; toon waar records afvallen.
 
@@ -87,6 +90,7 @@ def funnel(
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.funnel import funnel_file, funnel_json, render_funnel
 
+    voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file[0]):
         refuse_unsafe_outputs(file, [("--quarantine", quarantine)])
         result = funnel_file(

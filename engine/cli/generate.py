@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import guarded, say
+from engine.cli._common import Stil, guarded, say
 
 
 def generate(
@@ -34,6 +34,7 @@ def generate(
             "bijvoorbeeld 'uitgeschreven=0.3,ended=0.2,no_vink=0.5'."
         ),
     ] = None,
+    stil: Stil = False,
 ) -> None:
     """Schrijf synthetische cliëntrecords zoals Sonar ze kent.
 
@@ -41,10 +42,9 @@ def generate(
     """
     # Imported here: numpy and pyarrow are needed only to generate, and would slow every command's start.
     from engine.generate import generate as generate_file
-    from engine.generate.progress import terminal_progress
 
-    with guarded(), terminal_progress() as progress:
+    with guarded():
         summary = generate_file(
-            out, rows=rows, seed=seed, calibrate=calibrate, scale=scale, messy=messy, mix=mix, progress=progress
+            out, rows=rows, seed=seed, calibrate=calibrate, scale=scale, messy=messy, mix=mix, stil=stil
         )
     say(summary.line())

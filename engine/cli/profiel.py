@@ -20,11 +20,13 @@ from engine.cli._common import (
     QuarantineOption,
     Rules,
     Scheidingsteken,
+    Stil,
     as_date,
     guarded,
     read_options,
     refuse_unsafe_outputs,
     say,
+    voortgang_opties,
     write_stdout,
 )
 from engine.layout import Niveau
@@ -53,6 +55,7 @@ def profiel(
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
     sta_bsn_toe: AllowBsnOption = False,
+    stil: Stil = False,
 ) -> None:
     """Onder de meegetelde cliënten: wie een profiel heeft, en wat de anderen missen.
 
@@ -74,6 +77,7 @@ def profiel(
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.profiel import profiel_file, profiel_json, render_profiel
 
+    voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file[0]):
         refuse_unsafe_outputs(file, [("--quarantine", quarantine)])
         result = profiel_file(
