@@ -121,8 +121,8 @@ def prepare_source(
     # Every file goes through a temporary of its own (engine.output): OUT and the quarantine
     # appear complete or not at all; the staging file is removed whatever happens.
     with (
-        atomic_path(output, private=True, option="OUT") as staging,
-        scratch_path(output, option="OUT") as staged,
+        atomic_path(output, private=True, option="UITVOER") as staging,
+        scratch_path(output, option="UITVOER") as staged,
         quarantine_path(target) as quarantined,
     ):
         queries = [

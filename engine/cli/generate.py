@@ -11,7 +11,9 @@ from engine.cli._common import Stil, guarded, say
 
 
 def generate(
-    out: Annotated[Path, typer.Argument(help="Uitvoerbestand: Parquet, of CSV als de naam op .csv eindigt.")],
+    out: Annotated[
+        Path, typer.Argument(help="Uitvoerbestand: Parquet, of CSV als de naam op .csv eindigt.", metavar="UITVOER")
+    ],
     rows: Annotated[
         int | None,
         typer.Option(

@@ -30,7 +30,7 @@ from engine.outcome import OnInvalid
 
 def prepare(
     file: InputFile,
-    output: Annotated[Path, typer.Argument(help="Het voorbereide Parquet-bestand om te schrijven.")],
+    output: Annotated[Path, typer.Argument(help="Het voorbereide Parquet-bestand om te schrijven.", metavar="UITVOER")],
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
     scheidingsteken: Scheidingsteken = None,
@@ -54,7 +54,7 @@ def prepare(
 
     voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file):
-        refuse_unsafe_outputs([file], [("OUT", output), ("--quarantine", quarantine)])
+        refuse_unsafe_outputs([file], [("UITVOER", output), ("--quarantine", quarantine)])
         result = prepare_file(
             file,
             output,
