@@ -122,7 +122,9 @@ def test_quarantine_file_is_the_same_as_counts(small: Path, tmp_path: Path) -> N
 
 def test_per_region_and_amr_restriction(small: Path, tmp_path: Path) -> None:
     q = ("--on-invalid", "quarantine", "--quarantine", tmp_path / "q.parquet")
-    by_region = funnel_file(small, niveau=Niveau.AMR, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q")
+    by_region = funnel_file(
+        small, niveau=Niveau.ARBEIDSMARKTREGIO, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q"
+    )
     groups = by_region.steps.filter(pl.col("soort") == "gelezen").select("niveau", "amr", "aantal").rows()
     # Assen (AMR 1): a, c..i and the duplicate k twice; Zwolle (AMR 5): b; Atlantis has no gemeente: onbekend.
     assert groups == [
@@ -210,7 +212,10 @@ def test_generated_funnel_ends_in_counts_figures_per_group(messy: Path, tmp_path
     rec = count.reconciliation
     assert rec.n_afgewezen == 7 and rec.geteld > 10_000  # the file is mostly valid and counted
     table = count.table
-    for niveau, column, key in ((Niveau.GEMEENTE, "gemeente", "gemeente"), (Niveau.AMR, "arbeidsmarktregio", "amr")):
+    for niveau, column, key in (
+        (Niveau.GEMEENTE, "gemeente", "gemeente"),
+        (Niveau.ARBEIDSMARKTREGIO, "arbeidsmarktregio", "amr"),
+    ):
         result = funnel_file(messy, niveau=niveau, quarantine=tmp_path / f"{niveau}.parquet", **q)
         steps = result.steps
         shown = _geteld(steps, column, key)

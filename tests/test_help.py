@@ -72,7 +72,7 @@ def test_help_is_dutch_without_empty_type_hints(command: str | None) -> None:
 
 def test_help_keeps_the_hints_that_say_something() -> None:
     text = " ".join(_help("funnel").split())
-    assert "--niveau nederland|amr|gemeente" in text
+    assert "--niveau nederland|arbeidsmarktregio|gemeente" in text
     assert "--peildatum JJJJ-MM-DD" in text
     assert "[standaard: nederland]" in text and "[verplicht]" in text
     assert "Argumenten" in text and "BESTAND" in text
@@ -122,3 +122,22 @@ def test_a_usage_error_from_the_installed_command_is_dutch_without_traceback() -
     assert "Onbekende optie: --onbekend" in result.stderr
     assert "Zie 'transparantie count --help' voor uitleg." in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr and "Usage" not in result.stderr
+
+
+def test_niveau_is_arbeidsmarktregio_and_the_former_amr_still_works() -> None:
+    """One term: the level's value is that of the tables' niveau column; ``amr`` (the region's
+    number elsewhere) is still read as the level, on the CLI and in the API."""
+    from pathlib import Path
+
+    from engine.layout import Niveau
+
+    sample = str(Path(__file__).resolve().parent.parent / "sample_data" / "clients-2025q2.parquet")
+    outputs = []
+    for value in ("arbeidsmarktregio", "amr", " AMR"):
+        result = runner.invoke(app, ["funnel", sample, "--niveau", value, "--amr", "1", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert '"niveau": "arbeidsmarktregio"' in outputs[0]
+    assert Niveau("amr") is Niveau.ARBEIDSMARKTREGIO is Niveau.AMR
+    assert [n.value for n in Niveau] == ["nederland", "arbeidsmarktregio", "gemeente"]

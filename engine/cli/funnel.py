@@ -23,6 +23,7 @@ from engine.cli._common import (
     Stil,
     as_date,
     guarded,
+    niveau_option,
     read_options,
     refuse_unsafe_outputs,
     say,
@@ -44,7 +45,7 @@ def funnel(
     file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
-    niveau: Annotated[Niveau, typer.Option(help="Eén trechter voor Nederland, per regio of per gemeente.")] = (
+    niveau: Annotated[Niveau, niveau_option("Eén trechter voor Nederland, per regio of per gemeente.")] = (
         Niveau.NEDERLAND
     ),
     amr: Annotated[int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35).")] = None,
@@ -85,7 +86,7 @@ def funnel(
     json: regels, geldig_vanaf, peildatum, niveau, amr, stappen (de csv-rijen),
     status, indicering, overig, gemeente_via, geen_einde en reconciliatie.
 
-    Voorbeeld: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
+    Voorbeeld: transparantie funnel sample_data/clients-2025q2.parquet --niveau arbeidsmarktregio --amr 1
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.funnel import funnel_file, funnel_json, render_funnel

@@ -23,6 +23,7 @@ from engine.cli._common import (
     Stil,
     as_date,
     guarded,
+    niveau_option,
     read_options,
     refuse_unsafe_outputs,
     say,
@@ -44,8 +45,8 @@ def profiel(
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     niveau: Annotated[
-        Niveau, typer.Option(help="Fijnste niveau: Nederland, ook de regio's gerangschikt, ook elke gemeente.")
-    ] = Niveau.AMR,
+        Niveau, niveau_option("Fijnste niveau: Nederland, ook de regio's gerangschikt, ook elke gemeente.")
+    ] = Niveau.ARBEIDSMARKTREGIO,
     format: Annotated[ProfielFormat, typer.Option("--format", help="Uitvoerformaat.")] = ProfielFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
@@ -72,7 +73,7 @@ def profiel(
     json: regels, geldig_vanaf, peildatum, niveau, overzicht (de csv-rijen),
     combinaties en reconciliatie.
 
-    Voorbeeld: transparantie profiel sample_data/clients-2025q2.parquet --niveau amr
+    Voorbeeld: transparantie profiel sample_data/clients-2025q2.parquet --niveau arbeidsmarktregio
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.profiel import profiel_file, profiel_json, render_profiel
