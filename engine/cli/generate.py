@@ -32,8 +32,10 @@ def generate(
     mix: Annotated[
         str | None,
         typer.Option(
-            help="Aandelen van de redenen om niet mee te tellen, "
-            "bijvoorbeeld 'uitgeschreven=0.3,ended=0.2,no_vink=0.5'."
+            help="Aandelen van de niet-meegetelde rijen per voorwaarde die ze niet halen. Sleutels: "
+            "ingeschreven, open_dienstverlening.einde, open_dienstverlening.geen_begin, doelgroepregister, "
+            "banenafspraak en beschut_zonder_vink (haalt banenafspraak niet; het signaal in de trechter); "
+            "bijvoorbeeld 'ingeschreven=0.3,open_dienstverlening.einde=0.2,banenafspraak=0.5'."
         ),
     ] = None,
     stil: Stil = False,
