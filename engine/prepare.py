@@ -111,7 +111,7 @@ def prepare_source(
     staging file's small columns. OUT, the quarantine and the staging file are written
     through engine.output: atomically, mode 0600 (they hold client-level data)."""
     if source.prepared is not None:
-        raise UsageError(f"{source.path} is already a prepared file")
+        raise UsageError(f"{source.path} is al een voorbereid bestand; geef het oorspronkelijke bestand")
     target = quarantine_target(on_invalid, quarantine)
     indeling = default_indeling()
     # A prepared file serves every rule set: any value one of them names needs no folding.

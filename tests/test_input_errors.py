@@ -323,7 +323,7 @@ def test_broken_rule_file(tmp_path: Path) -> None:
     path = write_parquet([client("a")], tmp_path / "x.parquet")
     rules = tmp_path / "broken.toml"
     rules.write_text('naam = "x"\n')
-    assert_clean_error(run("count", path, "--rules", rules), "invalid rule file", "regel: Field required")
+    assert_clean_error(run("count", path, "--rules", rules), "ongeldig regelbestand", "regel: ontbreekt")
 
 
 def test_rule_with_unknown_column(tmp_path: Path) -> None:
@@ -335,7 +335,7 @@ def test_rule_with_unknown_column(tmp_path: Path) -> None:
     rules.write_text(text.replace('sql = "doelgroepregister"', 'sql = "doelgroep_register"'), encoding="utf-8")
     assert_clean_error(
         run("count", path, "--rules", rules),
-        "regel 'doelgroepregister' refers to unknown column(s) ['doelgroep_register']",
+        "regel 'doelgroepregister' leest onbekende kolom(men) ['doelgroep_register']",
     )
 
 
@@ -346,7 +346,10 @@ def test_rule_that_is_not_boolean(tmp_path: Path) -> None:
     text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
     rules = tmp_path / "notbool.toml"
     rules.write_text(text.replace('sql = "banenafspraak"', 'sql = "taaksoorten + 1"'), encoding="utf-8")
-    assert_clean_error(run("count", path, "--rules", rules), "regel 'banenafspraak' must be a boolean expression")
+    assert_clean_error(
+        run("count", path, "--rules", rules),
+        "regel 'banenafspraak' moet waar of onwaar opleveren (een voorwaarde), niet",
+    )
 
 
 def test_bad_peildatum_format(tmp_path: Path) -> None:

@@ -94,7 +94,9 @@ def test_refuses_rules_that_need_a_missing_column(raw: Path, tmp_path: Path) -> 
     extra = '\n[[regel]]\nid = "opleiding"\nlabel = "Opleiding geregistreerd."\nbron = "test"\nsql = "opleiding"\n'
     text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
     rules.write_text(text.replace("\n[[signaal]]", extra + "\n[[signaal]]", 1), encoding="utf-8")
-    with pytest.raises(RuleFileError, match=r"regel 'opleiding'.*needs column\(s\) \['opleiding'\]"):
+    with pytest.raises(
+        RuleFileError, match=r"regel 'opleiding'.*leest kolom\(men\) \['opleiding'\], die het voorbereide bestand"
+    ):
         count_file(stripped, rules=str(rules))
     full = count_file(prepared, rules=str(rules), on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "y.parquet")
     assert full.reconciliation.uitgesloten["opleiding"] == 0
@@ -106,14 +108,16 @@ def test_refuses_a_prepared_file_of_another_contract(raw: Path, tmp_path: Path) 
     prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
     meta = json.loads(pl.read_parquet_metadata(prepared)[PREPARED_KEY]) | {"contract_version": "2024.9"}
     pl.read_parquet(prepared).write_parquet(old, metadata={PREPARED_KEY: json.dumps(meta)})
-    with pytest.raises(UsageError, match="prepared under contract 2024.9"):
+    with pytest.raises(
+        UsageError, match="is voorbereid onder contract 2024.9, deze versie van transparantie gebruikt 2025.2"
+    ):
         count_file(old)
 
 
 def test_prepare_twice_is_refused(raw: Path, tmp_path: Path) -> None:
     prepared = tmp_path / "p.parquet"
     prepare_file(raw, prepared, OnInvalid.QUARANTINE, tmp_path / "q.parquet")
-    with pytest.raises(UsageError, match="already a prepared file"):
+    with pytest.raises(UsageError, match="is al een voorbereid bestand"):
         prepare_file(prepared, tmp_path / "again.parquet")
 
 
@@ -200,7 +204,7 @@ def test_a_damaged_layout_is_a_clear_error(raw: Path, tmp_path: Path) -> None:
         pl.read_parquet(prepared).write_parquet(damaged, metadata=meta | {LAYOUT_KEY: layout})
         result = runner.invoke(app, ["count", str(damaged)])
         assert result.exit_code == 2, result.output
-        assert "packed-row layout in its metadata is damaged" in result.stderr
+        assert "de opbouw van de verpakte rij in de metagegevens is beschadigd" in result.stderr
         assert "Traceback" not in result.output
 
 
@@ -217,15 +221,19 @@ def test_refuses_a_prepared_file_of_another_format_or_indeling(raw: Path, tmp_pa
         )
     )
     cases = {
-        "format": (meta | {PREPARED_KEY: json.dumps(old)}, "was prepared under format 1, this engine uses 2"),
-        "indeling": (meta | {LAYOUT_KEY: renamed.to_json()}, "was prepared with another indeling of gemeenten"),
+        "format": (
+            meta | {PREPARED_KEY: json.dumps(old)},
+            "is voorbereid onder formaat 1, deze versie van transparantie gebruikt 2",
+        ),
+        "indeling": (meta | {LAYOUT_KEY: renamed.to_json()}, "is voorbereid met een andere indeling van gemeenten"),
     }
     for name, (metadata, message) in cases.items():
         path = tmp_path / f"{name}.parquet"
         pl.read_parquet(prepared).write_parquet(path, metadata=metadata)
         result = runner.invoke(app, ["count", str(path)])
         assert result.exit_code == 2, result.output
-        assert message in result.stderr and "run `transparantie prepare` again" in result.stderr
+        assert message in " ".join(result.stderr.split())
+        assert "voer `transparantie prepare` opnieuw uit" in " ".join(result.stderr.split())
 
 
 def test_too_many_distinct_values_to_pack_is_a_clear_error() -> None:
@@ -233,7 +241,10 @@ def test_too_many_distinct_values_to_pack_is_a_clear_error() -> None:
 
     statuses = [f"status {i}" for i in range(2**16)]
     indiceringen = [f"indicering {i}" for i in range(2**12)]
-    with pytest.raises(UsageError, match=r"65536 distinct status and 4096 distinct indicering values need 68 bits"):
+    with pytest.raises(
+        UsageError,
+        match=r"65\.536 verschillende statuswaarden en 4\.096 verschillende indiceringwaarden vragen 68 bits",
+    ):
         Layout.build(default_indeling(), statuses, indiceringen)
 
 

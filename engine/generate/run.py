@@ -104,7 +104,7 @@ def generate(
     if scale != 1 and calibrate is None:
         raise UsageError("--scale vermenigvuldigt de gekalibreerde tabel; gebruik het met --calibrate")
     if chunk_rows < 1:
-        raise ValueError("chunk_rows must be positive")
+        raise UsageError(f"chunk_rows moet 1 of meer zijn, niet {chunk_rows}")
     if not out.parent.is_dir():
         raise UsageError(f"de map voor de uitvoer bestaat niet: {out.parent}")
     if out.is_dir():
