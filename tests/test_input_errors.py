@@ -326,6 +326,29 @@ def test_broken_rule_file(tmp_path: Path) -> None:
     assert_clean_error(run("count", path, "--rules", rules), "ongeldig regelbestand", "regel: ontbreekt")
 
 
+def test_rule_file_problems_name_the_field_and_the_value_in_dutch(tmp_path: Path) -> None:
+    from engine.paths import rules_dir
+
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    rules = tmp_path / "fields.toml"
+    changed = text.replace('id = "doelgroepregister"', 'id = "Doelgroepregister"').replace(
+        "bron = ", "onzin = 1\nbron = ", 1
+    )
+    rules.write_text(changed, encoding="utf-8")
+    assert_clean_error(
+        run("count", path, "--rules", rules),
+        f"{rules}: ongeldig regelbestand",
+        "regel[3].id: moet beginnen met een kleine letter, gevolgd door kleine letters, cijfers en _ "
+        "(gegeven: 'Doelgroepregister')",
+        "onzin: is geen veld van een regelbestand (gegeven: 1)",
+    )
+    rules.write_text('naam = "x"\ntitel = \n', encoding="utf-8")
+    assert_clean_error(
+        run("count", path, "--rules", rules), f"{rules}: geen geldig TOML-bestand: ongeldige waarde (regel 2, kolom 9)"
+    )
+
+
 def test_rule_with_unknown_column(tmp_path: Path) -> None:
     from engine.paths import rules_dir
 
