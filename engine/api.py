@@ -151,7 +151,7 @@ def funnel(
 def profiel(
     source: Input,
     *,
-    niveau: Niveau | str = Niveau.AMR,
+    niveau: Niveau | str = Niveau.ARBEIDSMARKTREGIO,
     peildatum: date | str | None = None,
     rules: str = DEFAULT_RULES,
     on_invalid: OnInvalid | str = OnInvalid.FAIL,

@@ -125,25 +125,25 @@ REJECTS_MOST = 0.5
 def warnings(reconciliation: Reconciliation, ruleset: RuleSet, statuses: Mapping[str | None, int]) -> list[str]:
     """What makes a table suspect though nothing broke the contract: an all-zero table, one rule
     that excludes nearly everything, most rows rejected, status values the rule set does not know."""
-    read = reconciliation.read
+    read = reconciliation.gelezen
     found: list[str] = []
     if not read:
         return ["het bestand bevat geen records: de tabel is leeg"]
-    if reconciliation.counted == 0:
+    if reconciliation.geteld == 0:
         found.append(
             f"geen enkel record telt mee: de tabel is helemaal nul ({nl_int(read)} records gelezen). "
             "Controleer de export met transparantie inspect."
         )
     for number, regel in enumerate(ruleset.regel, 1):
-        n = reconciliation.excluded.get(regel.id, 0)
+        n = reconciliation.uitgesloten.get(regel.id, 0)
         if n > EXCLUDES_NEARLY_ALL * read:
             found.append(
                 f"voorwaarde {number} ({regel.id}) sluit {nl_int(n)} van {nl_int(read)} records uit "
                 f"(meer dan {EXCLUDES_NEARLY_ALL:.0%}); klopt de export?"
             )
-    if reconciliation.n_rejected > REJECTS_MOST * read:
+    if reconciliation.n_afgewezen > REJECTS_MOST * read:
         found.append(
-            f"{nl_int(reconciliation.n_rejected)} van {nl_int(read)} records zijn afgewezen (meer dan de helft)"
+            f"{nl_int(reconciliation.n_afgewezen)} van {nl_int(read)} records zijn afgewezen (meer dan de helft)"
         )
     known = set(ruleset.statussen) | {v for v in ruleset.literals() if v}
     if ruleset.statussen:

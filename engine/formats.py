@@ -10,6 +10,7 @@ from typing import IO
 
 import polars as pl
 
+from engine.errors import UsageError
 from engine.layout import FIGURES, nl_int
 from engine.output import write_bytes, write_text
 from engine.reference import Difference
@@ -94,7 +95,7 @@ def write_table(table: pl.DataFrame, fmt: str, output: Path | None) -> None:
     """
     if fmt in ("parquet", "xlsx"):
         if output is None:
-            raise ValueError(f"{fmt} needs --output")
+            raise UsageError(f"--format {fmt} heeft --output PAD nodig")
         buffer = io.BytesIO()
         if fmt == "parquet":
             table.write_parquet(buffer)

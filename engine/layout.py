@@ -143,8 +143,20 @@ def publication_table(cells: pl.DataFrame, indeling: Indeling) -> pl.DataFrame:
 
 
 class Niveau(StrEnum):
-    """The grouping of an explanatory report."""
+    """The grouping of an explanatory report (``--niveau``). Its values are those of the tables'
+    ``niveau`` column: ``arbeidsmarktregio`` is the level, ``amr`` the region's number."""
 
     NEDERLAND = "nederland"
-    AMR = "amr"
+    ARBEIDSMARKTREGIO = "arbeidsmarktregio"
     GEMEENTE = "gemeente"
+    #: Alias of ARBEIDSMARKTREGIO (not a fourth level), for code still naming the old member;
+    #: remove once engine.funnel and engine.profiel say ARBEIDSMARKTREGIO.
+    AMR = "arbeidsmarktregio"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Niveau | None:
+        """Any case and surrounding blanks; the former value ``amr`` still means the regions."""
+        if not isinstance(value, str):
+            return None
+        text = value.strip().casefold()
+        return cls.ARBEIDSMARKTREGIO if text == "amr" else next((n for n in cls if n.value == text), None)

@@ -40,34 +40,42 @@ class OnInvalid(StrEnum):
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """Every record read is counted, excluded by a named rule, or rejected with a reason."""
+    """Every record read is counted, excluded by a named rule, or rejected with a reason.
 
-    read: int
-    counted: int
-    excluded: dict[str, int]  # rule id -> rows, in rule order
-    rejected: dict[str, int]  # reden -> rows
+    The fields carry the domain's words, as the JSON outputs and the balance line do
+    (``gelezen = geteld + uitgesloten + afgewezen``; see the README's glossary)."""
 
-    @property
-    def n_excluded(self) -> int:
-        return sum(self.excluded.values())
-
-    @property
-    def n_rejected(self) -> int:
-        return sum(self.rejected.values())
+    gelezen: int
+    geteld: int
+    uitgesloten: dict[str, int]  # rule id -> rows, in rule order
+    afgewezen: dict[str, int]  # reden -> rows
 
     @property
-    def balanced(self) -> bool:
-        return self.read == self.counted + self.n_excluded + self.n_rejected
+    def n_uitgesloten(self) -> int:
+        return sum(self.uitgesloten.values())
+
+    @property
+    def n_afgewezen(self) -> int:
+        return sum(self.afgewezen.values())
+
+    @property
+    def sluitend(self) -> bool:
+        return self.gelezen == self.geteld + self.n_uitgesloten + self.n_afgewezen
 
     def as_dict(self) -> dict[str, object]:
         """The reconciliation as the JSON outputs carry it."""
-        return {"gelezen": self.read, "geteld": self.counted, "uitgesloten": self.excluded, "afgewezen": self.rejected}
+        return {
+            "gelezen": self.gelezen,
+            "geteld": self.geteld,
+            "uitgesloten": self.uitgesloten,
+            "afgewezen": self.afgewezen,
+        }
 
     def line(self) -> str:
-        sign = "=" if self.balanced else "≠"
+        sign = "=" if self.sluitend else "≠"
         return (
-            f"{nl_int(self.read)} records gelezen {sign} {nl_int(self.counted)} geteld"
-            f" + {nl_int(self.n_excluded)} uitgesloten + {nl_int(self.n_rejected)} afgewezen"
+            f"{nl_int(self.gelezen)} records gelezen {sign} {nl_int(self.geteld)} geteld"
+            f" + {nl_int(self.n_uitgesloten)} uitgesloten + {nl_int(self.n_afgewezen)} afgewezen"
         )
 
 
@@ -76,10 +84,10 @@ def reconcile(outcomes: pl.DataFrame, ruleset: RuleSet) -> Reconciliation:
     per = outcomes.group_by("uitkomst", "reden").agg(pl.col("n").sum())
     by = {(u, r): int(n) for u, r, n in per.iter_rows()}
     return Reconciliation(
-        read=int(outcomes["n"].sum()),
-        counted=sum(n for (u, _), n in by.items() if u == GETELD),
-        excluded={r.id: by.get((UITGESLOTEN, r.id), 0) for r in ruleset.regel},
-        rejected={r: n for (u, r), n in sorted(by.items(), key=lambda kv: str(kv[0][1])) if u == AFGEWEZEN},
+        gelezen=int(outcomes["n"].sum()),
+        geteld=sum(n for (u, _), n in by.items() if u == GETELD),
+        uitgesloten={r.id: by.get((UITGESLOTEN, r.id), 0) for r in ruleset.regel},
+        afgewezen={r: n for (u, r), n in sorted(by.items(), key=lambda kv: str(kv[0][1])) if u == AFGEWEZEN},
     )
 
 
@@ -141,9 +149,9 @@ def collect_checked(
             queries.append(plan.quarantine().sink_parquet(temp, lazy=True))
         result, *others = pl.collect_all(queries)[: 1 + len(also)]
         reconciliation = reconcile(result, plan.ruleset)
-        check_bsn(bsn_found(result), reconciliation.read, allow_bsn)
-        problems = problems_from(rejected_details(plan), plan.indeling) if reconciliation.n_rejected else []
-        enforce(problems, reconciliation.read, on_invalid)
+        check_bsn(bsn_found(result), reconciliation.gelezen, allow_bsn)
+        problems = problems_from(rejected_details(plan), plan.indeling) if reconciliation.n_afgewezen else []
+        enforce(problems, reconciliation.gelezen, on_invalid)
     return Checked(result=result, reconciliation=reconciliation, problems=problems, also=others)
 
 

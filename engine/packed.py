@@ -38,8 +38,13 @@ from engine.contract import (
     TAAKSOORT_COLUMNS,
     VOCABULARY,
 )
-from engine.errors import UsageError
+from engine.errors import UsageError, nl_number
 from engine.indeling import Indeling
+
+#: How every refusal of a prepared file ends.
+PREPARE_AGAIN = (
+    "voer `transparantie prepare` opnieuw uit op het oorspronkelijke bestand (zie transparantie prepare --help)"
+)
 
 SLEUTEL = "sleutel"
 #: On one row of each distinct ``sleutel``: how many rows carry that ``sleutel``; 0 on the others.
@@ -171,9 +176,9 @@ class Layout:
         layout = cls(tuple(fields))
         if layout.bits > BITS:
             raise UsageError(
-                f"cannot prepare this file: {len(statuses)} distinct status and {len(indiceringen)} distinct "
-                f"indicering values need {layout.bits} bits in the packed row, more than {BITS}; "
-                "count the original file instead"
+                f"kan dit bestand niet voorbereiden: {nl_number(len(statuses))} verschillende statuswaarden en "
+                f"{nl_number(len(indiceringen))} verschillende indiceringwaarden vragen {layout.bits} bits in de "
+                f"verpakte rij, meer dan {BITS}; tel het oorspronkelijke bestand"
             )
         return layout
 
@@ -210,23 +215,20 @@ class Layout:
 
     def check_gemeenten(self, indeling: Indeling, path: object) -> None:
         if self.field("gemeente").values != tuple(indeling.gemeenten):
-            raise UsageError(
-                f"{path} was prepared with another indeling of gemeenten; "
-                "run `transparantie prepare` again on the original file"
-            )
+            raise UsageError(f"{path} is voorbereid met een andere indeling van gemeenten; {PREPARE_AGAIN}")
 
 
 def read_layout(path: object) -> Layout:
     meta = pl.read_parquet_metadata(path)  # type: ignore[arg-type]
     if LAYOUT_KEY not in meta:
-        raise UsageError(f"{path} has no packed-row layout; run `transparantie prepare` again on the original file")
+        raise UsageError(f"{path} mist de opbouw van de verpakte rij (metagegeven {LAYOUT_KEY!r}); {PREPARE_AGAIN}")
     try:
         layout = Layout.from_json(meta[LAYOUT_KEY])
         layout.field("gemeente"), layout.field("afgewezen")
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(
-            f"{path}: the packed-row layout in its metadata is damaged ({type(exc).__name__}: {exc}); "
-            "run `transparantie prepare` again on the original file"
+            f"{path}: de opbouw van de verpakte rij in de metagegevens is beschadigd "
+            f"({type(exc).__name__}: {exc}); {PREPARE_AGAIN}"
         ) from None
     return layout
 

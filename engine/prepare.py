@@ -111,7 +111,7 @@ def prepare_source(
     staging file's small columns. OUT, the quarantine and the staging file are written
     through engine.output: atomically, mode 0600 (they hold client-level data)."""
     if source.prepared is not None:
-        raise UsageError(f"{source.path} is already a prepared file")
+        raise UsageError(f"{source.path} is al een voorbereid bestand; geef het oorspronkelijke bestand")
     target = quarantine_target(on_invalid, quarantine)
     indeling = default_indeling()
     # A prepared file serves every rule set: any value one of them names needs no folding.
@@ -121,8 +121,8 @@ def prepare_source(
     # Every file goes through a temporary of its own (engine.output): OUT and the quarantine
     # appear complete or not at all; the staging file is removed whatever happens.
     with (
-        atomic_path(output, private=True, option="OUT") as staging,
-        scratch_path(output, option="OUT") as staged,
+        atomic_path(output, private=True, option="UITVOER") as staging,
+        scratch_path(output, option="UITVOER") as staged,
         quarantine_path(target) as quarantined,
     ):
         queries = [

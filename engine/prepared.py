@@ -14,7 +14,7 @@ import polars as pl
 from engine.contract import CONTRACT_VERSION, RAW_PREFIX, VOCABULARY
 from engine.errors import RuleFileError, UsageError
 from engine.indeling import Indeling
-from engine.packed import DERIVED_COLUMNS, FORMAT_VERSION, NULL_BITS, Layout, read_layout
+from engine.packed import DERIVED_COLUMNS, FORMAT_VERSION, NULL_BITS, PREPARE_AGAIN, Layout, read_layout
 from engine.rules import RuleSet
 from engine.source import Source
 
@@ -23,12 +23,12 @@ def check_prepared(source: Source, ruleset: RuleSet, indeling: Indeling) -> Layo
     """The packed layout of a prepared file, after checking it was made by this contract and
     format, with this indeling, and holds every column the rules read."""
     assert source.prepared is not None
-    for what, ours in (("contract", CONTRACT_VERSION), ("format", FORMAT_VERSION)):
-        theirs = source.prepared.get(f"{what}_version")
+    for what, key, ours in (("contract", "contract", CONTRACT_VERSION), ("formaat", "format", FORMAT_VERSION)):
+        theirs = source.prepared.get(f"{key}_version")
         if theirs != ours:
             raise UsageError(
-                f"{source.path} was prepared under {what} {theirs}, this engine uses {ours}; "
-                "run `transparantie prepare` again on the original file"
+                f"{source.path} is voorbereid onder {what} {theirs}, deze versie van transparantie gebruikt "
+                f"{ours}; {PREPARE_AGAIN}"
             )
     layout = read_layout(source.path)
     layout.check_gemeenten(indeling, source.path)
@@ -37,8 +37,8 @@ def check_prepared(source: Source, ruleset: RuleSet, indeling: Indeling) -> Layo
         missing = sorted(columns - available)
         if missing:
             raise RuleFileError(
-                f"{declaration} of rule set {ruleset.naam!r} needs column(s) {missing}, "
-                f"which the prepared file {source.path} lacks; prepare it again or count the original file"
+                f"{declaration} van regelset {ruleset.naam!r} leest kolom(men) {missing}, die het voorbereide "
+                f"bestand {source.path} niet heeft; bereid het opnieuw voor of tel het oorspronkelijke bestand"
             )
     return layout
 

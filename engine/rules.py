@@ -13,7 +13,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -64,10 +64,10 @@ class Klantsoort(_Strict):
     def _disjoint(self) -> Klantsoort:
         both = set(self.uwv) & set(self.gemeente)
         if both:
-            raise ValueError(f"indicering in both uwv and gemeente: {sorted(both)}")
+            raise ValueError(f"indicering staat zowel bij uwv als bij gemeente: {sorted(both)}")
         lowered = [v for v in (*self.uwv, *self.gemeente) if v != v.strip().lower()]
         if lowered:
-            raise ValueError(f"klantsoort values must be trimmed lower case (as normalised): {lowered}")
+            raise ValueError(f"klantsoortwaarden in kleine letters, zonder spaties eromheen: {lowered}")
         return self
 
     def sql(self) -> str:
@@ -112,10 +112,10 @@ class RuleSet(_Strict):
         ids = [r.id for r in self.regel]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"duplicate regel id(s): {dupes}")
+            raise ValueError(f"regel-id('s) komen meer dan eens voor: {dupes}")
         for s in self.signaal:
             if s.na_regel not in ids:
-                raise ValueError(f"signaal {s.id!r}: na_regel {s.na_regel!r} is not a regel of this set")
+                raise ValueError(f"signaal {s.id!r}: na_regel {s.na_regel!r} is geen regel van deze regelset")
         return self
 
     # -- compiled forms ------------------------------------------------------------------------
@@ -191,16 +191,77 @@ def _validate_sql(ruleset: RuleSet, where: str) -> None:
             unknown = sorted(set(expr.meta.root_names()) - set(VOCABULARY))
             if unknown:
                 raise RuleFileError(
-                    f"{where}: {label} refers to unknown column(s) {unknown}; "
-                    f"the normalised record has: {', '.join(VOCABULARY)}"
+                    f"{where}: {label} leest onbekende kolom(men) {unknown}; "
+                    f"het genormaliseerde record heeft: {', '.join(VOCABULARY)}"
                 )
             dtype = empty.select(expr).schema.dtypes()[0]
         except RuleFileError:
             raise
         except Exception as exc:  # polars raises several types for bad SQL
-            raise RuleFileError(f"{where}: {label} is not valid SQL: {text!r}\n  {exc}") from None
+            raise RuleFileError(f"{where}: {label} is geen geldige SQL: {text!r}\n  (Polars: {exc})") from None
         if boolean and dtype != pl.Boolean:
-            raise RuleFileError(f"{where}: {label} must be a boolean expression, got {dtype}: {text!r}")
+            raise RuleFileError(
+                f"{where}: {label} moet waar of onwaar opleveren (een voorwaarde), niet {dtype}: {text!r}"
+            )
+
+
+#: What a rule file's field needs, in Dutch, by pydantic's error type (``err['type']``).
+_FIELD_PROBLEMS = {
+    "missing": "ontbreekt",
+    "extra_forbidden": "is geen veld van een regelbestand",
+    "string_pattern_mismatch": "moet beginnen met een kleine letter, gevolgd door kleine letters, cijfers en _",
+    "string_too_short": "mag niet leeg zijn",
+    "too_short": "mag niet leeg zijn",
+    "string_type": "moet tekst zijn",
+    "list_type": "moet een lijst zijn",
+    "dict_type": "moet een tabel zijn",
+    "model_type": "moet een tabel zijn",
+    "model_attributes_type": "moet een tabel zijn",
+    "date_type": "moet een datum zijn (JJJJ-MM-DD)",
+    "date_parsing": "moet een datum zijn (JJJJ-MM-DD)",
+    "date_from_datetime_parsing": "moet een datum zijn (JJJJ-MM-DD)",
+    "date_from_datetime_inexact": "moet een datum zijn (JJJJ-MM-DD), zonder tijd",
+}
+
+
+def _problem(err: Any) -> str:
+    """One validation error of a rule file: the field (``regel[2].id``: the second [[regel]]),
+    what is wrong in Dutch, and the value given."""
+    where = ""
+    for part in err["loc"]:
+        where += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    kind = err["type"]
+    if kind == "value_error":  # our own validators: their message is Dutch already
+        what = str(err.get("ctx", {}).get("error", err["msg"]))
+    else:
+        what = _FIELD_PROBLEMS.get(kind, err["msg"])
+    given = err.get("input")
+    shown = "" if kind in ("missing", "value_error") or isinstance(given, dict) else f" (gegeven: {given!r})"
+    return f"{where or 'regelset'}: {what}{shown}"
+
+
+#: tomllib's most common messages in Dutch; others keep their text.
+_TOML_MESSAGES = {
+    "Invalid value": "ongeldige waarde",
+    "Invalid statement": "ongeldige regel",
+    "Expected '=' after a key in a key/value pair": "'=' verwacht na een sleutel",
+    "Unclosed array": "lijst zonder ']'",
+    "Unterminated string": "tekst zonder afsluitend aanhalingsteken",
+    "Illegal character": "ongeldig teken",
+    "Cannot overwrite a value": "een waarde staat er twee keer",
+}
+
+
+def _toml_problem(exc: Exception) -> str:
+    """tomllib's message in Dutch where known, with its place: 'ongeldige waarde (regel 3, kolom 5)'."""
+    text = str(exc)
+    for english, dutch in _TOML_MESSAGES.items():
+        if text.startswith(english):
+            text = dutch + text[len(english) :]
+            break
+    return re.sub(r"\(at line (\d+), column (\d+)\)", r"(regel \1, kolom \2)", text).replace(
+        "(at end of document)", "(aan het eind van het bestand)"
+    )
 
 
 def load_ruleset(path: Path) -> RuleSet:
@@ -210,12 +271,12 @@ def load_ruleset(path: Path) -> RuleSet:
     except FileNotFoundError:
         raise RuleFileError(f"regelbestand niet gevonden: {path}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RuleFileError(f"{path}: not valid TOML: {exc}") from None
+        raise RuleFileError(f"{path}: geen geldig TOML-bestand: {_toml_problem(exc)}") from None
     try:
         ruleset = RuleSet.model_validate({**data, "path": path})
     except ValidationError as exc:
-        problems = "\n".join(f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise RuleFileError(f"{path}: invalid rule file\n{problems}") from None
+        problems = "\n".join(f"  {_problem(err)}" for err in exc.errors())
+        raise RuleFileError(f"{path}: ongeldig regelbestand\n{problems}") from None
     _validate_sql(ruleset, str(path))
     return ruleset
 

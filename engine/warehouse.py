@@ -638,8 +638,8 @@ def count_with(
         pl.col("profiel").cast(pl.Boolean), pl.col("n").cast(pl.Int64), pl.col("bsn_achtig").cast(pl.Int64)
     )
     reconciliation = reconcile(groups, ruleset)
-    check_bsn(int(groups["bsn_achtig"].sum() or 0), reconciliation.read, allow_bsn)
-    if reconciliation.n_rejected and fail_on_invalid:
+    check_bsn(int(groups["bsn_achtig"].sum() or 0), reconciliation.gelezen, allow_bsn)
+    if reconciliation.n_afgewezen and fail_on_invalid:
         rejected = run_queries(engine, paths, {"afgewezen": _rejected_sql(classified)}, spark_master)["afgewezen"]
         details = (
             rejected.with_columns(pl.col("n").cast(pl.Int64))
@@ -651,7 +651,7 @@ def count_with(
                 pl.col("waarde").drop_nulls().unique(maintain_order=True).head(5).alias("waarden"),
             )
         )
-        raise InvalidRowsError(problems_from(details, indeling), reconciliation.read)
+        raise InvalidRowsError(problems_from(details, indeling), reconciliation.gelezen)
     cells = (
         groups.filter(pl.col("uitkomst") == "geteld")
         .group_by("gemeente", "klantsoort", "profiel")

@@ -48,7 +48,7 @@ def test_one_client_per_cell_lands_in_that_cell(tmp_path: Path) -> None:
     onbekend = table.filter(pl.col("niveau") == "onbekend").row(0, named=True)
     assert [onbekend[f] for f in FIGURES] == [0, 0, 0, 1]
     nederland = table.filter(pl.col("niveau") == "nederland").row(0, named=True)
-    assert nederland["totaal"] == len(records) == result.reconciliation.counted
+    assert nederland["totaal"] == len(records) == result.reconciliation.geteld
 
 
 def test_layout_order_and_totals(tmp_path: Path) -> None:
@@ -171,8 +171,8 @@ def test_peildatum_changes_what_is_open(tmp_path: Path) -> None:
 def test_rules_option_counts_beschut(tmp_path: Path) -> None:
     records = [client("a"), client("b", banenafspraak=False, beschut_wsw=True)]
     path = write_parquet(records, tmp_path / "x.parquet")
-    assert count_file(path).reconciliation.counted == 1
-    assert count_file(path, rules="teldefinitie-inclusief-beschut").reconciliation.counted == 2
+    assert count_file(path).reconciliation.geteld == 1
+    assert count_file(path, rules="teldefinitie-inclusief-beschut").reconciliation.geteld == 2
 
 
 def test_csv_input_counts_like_parquet(tmp_path: Path) -> None:

@@ -122,7 +122,9 @@ def test_quarantine_file_is_the_same_as_counts(small: Path, tmp_path: Path) -> N
 
 def test_per_region_and_amr_restriction(small: Path, tmp_path: Path) -> None:
     q = ("--on-invalid", "quarantine", "--quarantine", tmp_path / "q.parquet")
-    by_region = funnel_file(small, niveau=Niveau.AMR, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q")
+    by_region = funnel_file(
+        small, niveau=Niveau.ARBEIDSMARKTREGIO, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q"
+    )
     groups = by_region.steps.filter(pl.col("soort") == "gelezen").select("niveau", "amr", "aantal").rows()
     # Assen (AMR 1): a, c..i and the duplicate k twice; Zwolle (AMR 5): b; Atlantis has no gemeente: onbekend.
     assert groups == [
@@ -208,9 +210,12 @@ def test_generated_funnel_ends_in_counts_figures_per_group(messy: Path, tmp_path
     q = {"on_invalid": OnInvalid.QUARANTINE}
     count = count_file(messy, quarantine=tmp_path / "c.parquet", **q)
     rec = count.reconciliation
-    assert rec.n_rejected == 7 and rec.counted > 10_000  # the file is mostly valid and counted
+    assert rec.n_afgewezen == 7 and rec.geteld > 10_000  # the file is mostly valid and counted
     table = count.table
-    for niveau, column, key in ((Niveau.GEMEENTE, "gemeente", "gemeente"), (Niveau.AMR, "arbeidsmarktregio", "amr")):
+    for niveau, column, key in (
+        (Niveau.GEMEENTE, "gemeente", "gemeente"),
+        (Niveau.ARBEIDSMARKTREGIO, "arbeidsmarktregio", "amr"),
+    ):
         result = funnel_file(messy, niveau=niveau, quarantine=tmp_path / f"{niveau}.parquet", **q)
         steps = result.steps
         shown = _geteld(steps, column, key)
@@ -220,7 +225,7 @@ def test_generated_funnel_ends_in_counts_figures_per_group(messy: Path, tmp_path
         assert _geteld(steps, "onbekend", "niveau") == {
             "onbekend": table.filter(pl.col("niveau") == "onbekend")["totaal"].item()
         }
-        assert _geteld(steps, "nederland", "niveau") == {"nederland": rec.counted}
+        assert _geteld(steps, "nederland", "niveau") == {"nederland": rec.geteld}
         # each group's steps close: read - rejected - excluded per rule = counted
         for (_, _, _), group in steps.group_by("niveau", "amr", "gemeente"):
             by = {s: group.filter(pl.col("soort") == s)["aantal"].sum() for s in ("gelezen", "afgewezen", "regel")}
@@ -228,11 +233,11 @@ def test_generated_funnel_ends_in_counts_figures_per_group(messy: Path, tmp_path
             assert by["gelezen"] - by["afgewezen"] - by["regel"] == counted
     nederland = funnel_file(messy, quarantine=tmp_path / "n.parquet", **q).steps
     aantal = {(s, i): n for s, i, n in nederland.select("soort", "id", "aantal").iter_rows()}
-    assert aantal[("gelezen", None)] == rec.read == rec.counted + rec.n_excluded + rec.n_rejected
-    assert aantal[("afgewezen", None)] == rec.n_rejected
-    assert {r: aantal[("reden", r)] for r in rec.rejected} == rec.rejected
-    assert {r: aantal[("regel", r)] for r in rec.excluded} == rec.excluded
-    assert aantal[("geteld", None)] == rec.counted
+    assert aantal[("gelezen", None)] == rec.gelezen == rec.geteld + rec.n_uitgesloten + rec.n_afgewezen
+    assert aantal[("afgewezen", None)] == rec.n_afgewezen
+    assert {r: aantal[("reden", r)] for r in rec.afgewezen} == rec.afgewezen
+    assert {r: aantal[("regel", r)] for r in rec.uitgesloten} == rec.uitgesloten
+    assert aantal[("geteld", None)] == rec.geteld
     assert (
         pl.read_parquet(tmp_path / "n.parquet")
         .sort("client_id", "reden")
@@ -275,9 +280,9 @@ def test_a_new_rule_changes_count_funnel_and_explain_together(tmp_path: Path) ->
     path = write_parquet(
         [client("a"), client("b", opleiding=None), client("c", opleiding=[" "])], tmp_path / "x.parquet"
     )
-    assert count_file(path).reconciliation.counted == 3
+    assert count_file(path).reconciliation.geteld == 3
     count = count_file(path, rules=str(rules)).reconciliation
-    assert (count.counted, count.excluded["heeft_opleiding"]) == (1, 2)
+    assert (count.geteld, count.uitgesloten["heeft_opleiding"]) == (1, 2)
 
     funnel = run("funnel", path, "--rules", rules)
     assert funnel.exit_code == 0, funnel.output

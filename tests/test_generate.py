@@ -22,7 +22,7 @@ from engine.cli import app
 from engine.contract import LIST_COLUMNS, RAW_PREFIX, TAAKSOORT_COLUMNS
 from engine.count import count_file
 from engine.errors import UsageError
-from engine.generate import DEFAULT_MIX, REASON_KEYS, generate, parse_mix
+from engine.generate import DEFAULT_MIX, REASON_KEYS, REASONS, generate, parse_mix
 from engine.generate.sink import ParquetSink, atomic_output
 from engine.indeling import default_indeling
 from engine.layout import FIGURES
@@ -37,12 +37,12 @@ SAMPLE_COMMAND = ["generate", "--calibrate", "2025q2", "--seed", "2025"]
 OFFICIAL_COUNTED = 190_973
 VALUE_COLUMNS = [*FIGURES, "totaal"]
 RULE_OF_REASON = {
-    "uitgeschreven": "ingeschreven",
-    "ended": "open_dienstverlening",
-    "no_begin": "open_dienstverlening",
-    "not_in_register": "doelgroepregister",
-    "no_vink": "banenafspraak",
-    "beschut_no_vink": "banenafspraak",
+    "ingeschreven": "ingeschreven",
+    "open_dienstverlening.einde": "open_dienstverlening",
+    "open_dienstverlening.geen_begin": "open_dienstverlening",
+    "doelgroepregister": "doelgroepregister",
+    "banenafspraak": "banenafspraak",
+    "beschut_zonder_vink": "banenafspraak",
 }
 runner = CliRunner()
 
@@ -95,9 +95,9 @@ def test_calibrated_file_counts_to_the_official_table(calibrated: Path) -> None:
     onbekend = result.table.filter(pl.col("niveau") == "onbekend").row(0, named=True)
     assert [onbekend[f] for f in FIGURES] == [1, 0, 8, 9]
     # Default rows: the counted rows plus 25% not counted; nothing rejected by the contract.
-    assert result.reconciliation.counted == OFFICIAL_COUNTED
-    assert result.reconciliation.read == OFFICIAL_COUNTED + int(np.ceil(OFFICIAL_COUNTED * 0.25))
-    assert result.reconciliation.rejected == {}
+    assert result.reconciliation.geteld == OFFICIAL_COUNTED
+    assert result.reconciliation.gelezen == OFFICIAL_COUNTED + int(np.ceil(OFFICIAL_COUNTED * 0.25))
+    assert result.reconciliation.afgewezen == {}
     # Streamed in chunks: one row group per chunk, shuffled (not sorted by gemeente).
     assert pq.ParquetFile(calibrated).metadata.num_row_groups == 3
     gemeente = pl.read_parquet(calibrated, columns=["gemeente"])["gemeente"].drop_nulls()
@@ -151,7 +151,7 @@ def test_rows_equal_to_the_calibrated_count_has_no_filler(tmp_path: Path) -> Non
     path = tmp_path / "exact.parquet"
     generate(path, calibrate="2025q2", rows=OFFICIAL_COUNTED, seed=5)
     result = count_file(path)
-    assert result.reconciliation.read == result.reconciliation.counted == OFFICIAL_COUNTED
+    assert result.reconciliation.gelezen == result.reconciliation.geteld == OFFICIAL_COUNTED
 
 
 @pytest.mark.parametrize(
@@ -179,19 +179,19 @@ def test_missing_output_directory_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_default_mix_is_honoured_exactly(calibrated: Path, calibrated_rows: pl.DataFrame) -> None:
     filler = count_file(calibrated).reconciliation
-    expected = exact_split(filler.read - filler.counted, DEFAULT_MIX)
+    expected = exact_split(filler.gelezen - filler.geteld, DEFAULT_MIX)
     by_rule: dict[str, int] = {}
     for key, n in expected.items():
         by_rule[RULE_OF_REASON[key]] = by_rule.get(RULE_OF_REASON[key], 0) + n
-    assert filler.excluded == by_rule
+    assert filler.uitgesloten == by_rule
     # Within a rule, the engine's own columns tell the reasons apart.
     rows = calibrated_rows
     open_fail = rows.filter(pl.col("reden") == "open_dienstverlening")
-    assert open_fail["indicering_begin"].null_count() == expected["no_begin"]
-    assert open_fail["indicering_einde"].is_not_null().sum() == expected["ended"]
+    assert open_fail["indicering_begin"].null_count() == expected["open_dienstverlening.geen_begin"]
+    assert open_fail["indicering_einde"].is_not_null().sum() == expected["open_dienstverlening.einde"]
     vink_fail = rows.filter(pl.col("reden") == "banenafspraak")
-    assert vink_fail["signaal__beschut_zonder_vink"].sum() == expected["beschut_no_vink"]
-    assert (~vink_fail["signaal__beschut_zonder_vink"]).sum() == expected["no_vink"]
+    assert vink_fail["signaal__beschut_zonder_vink"].sum() == expected["beschut_zonder_vink"]
+    assert (~vink_fail["signaal__beschut_zonder_vink"]).sum() == expected["banenafspraak"]
     # Filler rows fail only their own rule first, but some also fail later rules.
     uitgeschreven = rows.filter(pl.col("reden") == "ingeschreven")
     assert (~uitgeschreven["regel__open_dienstverlening"]).any()
@@ -203,11 +203,14 @@ def test_default_mix_is_honoured_exactly(calibrated: Path, calibrated_rows: pl.D
 def test_custom_mix_is_honoured(tmp_path: Path) -> None:
     path = tmp_path / "mix.parquet"
     generate(
-        path, calibrate="2025q2", rows=OFFICIAL_COUNTED + 1_001, mix="uitgeschreven=1,beschut_no_vink=3,no_begin=0"
+        path,
+        calibrate="2025q2",
+        rows=OFFICIAL_COUNTED + 1_001,
+        mix="ingeschreven=1,beschut_zonder_vink=3,open_dienstverlening.geen_begin=0",
     )
     rows = classified(path)
     result = count_file(path)
-    assert result.reconciliation.excluded == {
+    assert result.reconciliation.uitgesloten == {
         "ingeschreven": 250,
         "open_dienstverlening": 0,
         "doelgroepregister": 0,
@@ -220,13 +223,15 @@ def test_custom_mix_is_honoured(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("uitgeschreven=0.5,weg=0.5", "onbekende reden 'weg'"),
-        ("ended=-1,no_vink=2", "moet 0 of meer zijn"),
-        ("ended=veel", "is geen getal"),
-        ("ended=0,no_vink=0", "minstens één positief aandeel"),
-        ("ended=1,ended=2", "twee keer gegeven"),
-        ("ended", "is geen SLEUTEL=AANDEEL"),
-        ("ended=nan", "moet 0 of meer zijn"),
+        ("ingeschreven=0.5,weg=0.5", "onbekende sleutel 'weg'"),
+        ("open_dienstverlening=1", "onbekende sleutel 'open_dienstverlening'; bekend: ingeschreven, "),
+        ("doelgroepregister=-1,banenafspraak=2", "moet 0 of meer zijn"),
+        ("doelgroepregister=veel", "is geen getal"),
+        ("doelgroepregister=0,banenafspraak=0", "minstens één positief aandeel"),
+        ("banenafspraak=1,banenafspraak=2", "twee keer gegeven"),
+        ("no_vink=1,banenafspraak=2", "sleutel 'banenafspraak' twee keer gegeven"),
+        ("banenafspraak", "is geen SLEUTEL=AANDEEL"),
+        ("banenafspraak=nan", "moet 0 of meer zijn"),
     ],
 )
 def test_bad_mix_is_refused(tmp_path: Path, spec: str, message: str) -> None:
@@ -238,16 +243,29 @@ def test_bad_mix_is_refused(tmp_path: Path, spec: str, message: str) -> None:
 
 
 def test_mix_is_normalised_and_missing_reasons_get_nothing() -> None:
-    assert parse_mix("uitgeschreven=1, ended=3") == {
-        "uitgeschreven": 0.25,
-        "ended": 0.75,
-        "no_begin": 0.0,
-        "not_in_register": 0.0,
-        "no_vink": 0.0,
-        "beschut_no_vink": 0.0,
+    expected = {
+        "ingeschreven": 0.25,
+        "open_dienstverlening.einde": 0.75,
+        "open_dienstverlening.geen_begin": 0.0,
+        "doelgroepregister": 0.0,
+        "banenafspraak": 0.0,
+        "beschut_zonder_vink": 0.0,
     }
+    assert parse_mix("ingeschreven=1, open_dienstverlening.einde=3") == expected
+    assert parse_mix("uitgeschreven=1, ended=3") == expected  # the former keys still read
     assert parse_mix(None) == DEFAULT_MIX
     assert sum(DEFAULT_MIX.values()) == pytest.approx(1.0)
+
+
+def test_mix_keys_are_the_ids_they_exercise() -> None:
+    """Each key is a rule id (with the way it fails after a dot) or a signal id of the default
+    rule set, and names the rule the engine reports for its rows."""
+    ruleset = select_ruleset("teldefinitie")
+    ids = {r.id for r in ruleset.regel} | {s.id for s in ruleset.signaal}
+    for reason in REASONS:
+        assert reason.key.split(".")[0] in ids, reason.key
+        assert reason.rule in {r.id for r in ruleset.regel}
+        assert reason.key.split(".")[0] == reason.rule or reason.key in {s.id for s in ruleset.signaal}
 
 
 # --- profiles ----------------------------------------------------------------------------------
@@ -364,9 +382,9 @@ def test_uncalibrated_population_is_plausible(tmp_path: Path) -> None:
     summary = generate(path, rows=50_000, seed=8)
     rows = classified(path)
     result = count_file(path)
-    assert summary.rows == result.reconciliation.read == 50_000
-    assert result.reconciliation.counted == 40_000
-    assert all(n > 0 for n in result.reconciliation.excluded.values())
+    assert summary.rows == result.reconciliation.gelezen == 50_000
+    assert result.reconciliation.geteld == 40_000
+    assert all(n > 0 for n in result.reconciliation.uitgesloten.values())
     counted = rows.filter(pl.col("uitkomst") == "geteld")
     uwv = counted.filter(pl.col("klantsoort") == "uwv")["indicering"].value_counts(sort=True)
     assert uwv["indicering"].head(3).to_list() == ["wajong", "wia", "ww"]
@@ -395,7 +413,7 @@ def test_committed_sample_regenerates_to_the_same_table(tmp_path: Path) -> None:
     assert committed.reconciliation == fresh.reconciliation
     readme = (SAMPLE.parent / "README.md").read_text(encoding="utf-8")
     assert "transparantie generate sample_data/clients-2025q2.parquet --calibrate 2025q2 --seed 2025" in readme
-    assert f"{committed.reconciliation.read:,}".replace(",", ".") in readme
+    assert f"{committed.reconciliation.gelezen:,}".replace(",", ".") in readme
     assert SAMPLE.stat().st_size < 8_000_000
 
 

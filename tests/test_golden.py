@@ -100,7 +100,7 @@ def test_golden_case_after_prepare(case: dict[str, Any], tmp_path: Path) -> None
         prepared, case.get("rules", "teldefinitie"), case.get("peildatum"), OnInvalid.QUARANTINE, tmp_path / "q.parquet"
     )
     rec, expect = result.reconciliation, case["expect"]
-    assert rec.read == 1 and rec.balanced
+    assert rec.gelezen == 1 and rec.sluitend
     if expect == "geteld":
         [(gemeente, klantsoort, profiel)] = counted_cells(result)
         found = {"gemeente": gemeente, "klantsoort": klantsoort, "profiel": profiel}
@@ -108,7 +108,7 @@ def test_golden_case_after_prepare(case: dict[str, Any], tmp_path: Path) -> None
             k: case[k] for k in ("klantsoort", "profiel", "gemeente") if k in case
         }
     else:
-        assert rec.excluded.get(expect, 0) + rec.rejected.get(expect, 0) == 1, rec
+        assert rec.uitgesloten.get(expect, 0) + rec.afgewezen.get(expect, 0) == 1, rec
 
 
 def test_every_rule_has_a_golden_file() -> None:

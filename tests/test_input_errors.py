@@ -91,7 +91,7 @@ def test_column_of_unusable_type(tmp_path: Path) -> None:
 def test_extra_columns_are_ignored(tmp_path: Path) -> None:
     path = tmp_path / "x.parquet"
     frame([client("a")]).with_columns(pl.lit("x").alias("opmerking")).write_parquet(path)
-    assert count_file(path).reconciliation.counted == 1
+    assert count_file(path).reconciliation.geteld == 1
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -274,9 +274,9 @@ def test_quarantine_sets_rows_aside_and_reconciles(tmp_path: Path) -> None:
     quarantine = tmp_path / "q.parquet"
     result = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=quarantine)
     rec = result.reconciliation
-    assert (rec.read, rec.counted, rec.n_excluded, rec.n_rejected) == (6, 1, 1, 4)
-    assert rec.rejected == {"client_id_dubbel": 2, "gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
-    assert rec.balanced
+    assert (rec.gelezen, rec.geteld, rec.n_uitgesloten, rec.n_afgewezen) == (6, 1, 1, 4)
+    assert rec.afgewezen == {"client_id_dubbel": 2, "gemeente_onbekend": 1, "klantsoort_onbepaald": 1}
+    assert rec.sluitend
     rejected = pl.read_parquet(quarantine).sort("client_id")
     assert rejected["client_id"].to_list() == ["b", "d", "e", "e"]
     assert rejected["reden"].to_list() == [
@@ -323,7 +323,30 @@ def test_broken_rule_file(tmp_path: Path) -> None:
     path = write_parquet([client("a")], tmp_path / "x.parquet")
     rules = tmp_path / "broken.toml"
     rules.write_text('naam = "x"\n')
-    assert_clean_error(run("count", path, "--rules", rules), "invalid rule file", "regel: Field required")
+    assert_clean_error(run("count", path, "--rules", rules), "ongeldig regelbestand", "regel: ontbreekt")
+
+
+def test_rule_file_problems_name_the_field_and_the_value_in_dutch(tmp_path: Path) -> None:
+    from engine.paths import rules_dir
+
+    path = write_parquet([client("a")], tmp_path / "x.parquet")
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    rules = tmp_path / "fields.toml"
+    changed = text.replace('id = "doelgroepregister"', 'id = "Doelgroepregister"').replace(
+        "bron = ", "onzin = 1\nbron = ", 1
+    )
+    rules.write_text(changed, encoding="utf-8")
+    assert_clean_error(
+        run("count", path, "--rules", rules),
+        f"{rules}: ongeldig regelbestand",
+        "regel[3].id: moet beginnen met een kleine letter, gevolgd door kleine letters, cijfers en _ "
+        "(gegeven: 'Doelgroepregister')",
+        "onzin: is geen veld van een regelbestand (gegeven: 1)",
+    )
+    rules.write_text('naam = "x"\ntitel = \n', encoding="utf-8")
+    assert_clean_error(
+        run("count", path, "--rules", rules), f"{rules}: geen geldig TOML-bestand: ongeldige waarde (regel 2, kolom 9)"
+    )
 
 
 def test_rule_with_unknown_column(tmp_path: Path) -> None:
@@ -335,7 +358,7 @@ def test_rule_with_unknown_column(tmp_path: Path) -> None:
     rules.write_text(text.replace('sql = "doelgroepregister"', 'sql = "doelgroep_register"'), encoding="utf-8")
     assert_clean_error(
         run("count", path, "--rules", rules),
-        "regel 'doelgroepregister' refers to unknown column(s) ['doelgroep_register']",
+        "regel 'doelgroepregister' leest onbekende kolom(men) ['doelgroep_register']",
     )
 
 
@@ -346,7 +369,10 @@ def test_rule_that_is_not_boolean(tmp_path: Path) -> None:
     text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
     rules = tmp_path / "notbool.toml"
     rules.write_text(text.replace('sql = "banenafspraak"', 'sql = "taaksoorten + 1"'), encoding="utf-8")
-    assert_clean_error(run("count", path, "--rules", rules), "regel 'banenafspraak' must be a boolean expression")
+    assert_clean_error(
+        run("count", path, "--rules", rules),
+        "regel 'banenafspraak' moet waar of onwaar opleveren (een voorwaarde), niet",
+    )
 
 
 def test_bad_peildatum_format(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def _alias(kind: str, source: Path) -> Path:
             lambda src, out: ["count", src, "--on-invalid", "quarantine", "--quarantine", out],
         ),
         ("--quarantine", lambda src, out: ["funnel", src, "--on-invalid", "quarantine", "--quarantine", out]),
-        ("OUT", lambda src, out: ["prepare", src, out]),
+        ("UITVOER", lambda src, out: ["prepare", src, out]),
     ],
 )
 def test_output_that_is_the_input_is_refused(kind: str, option: str, command, small: Path) -> None:

@@ -16,7 +16,7 @@ from engine.cli import main
 assert engine.__file__.startswith(sys.argv[1]), engine.__file__
 assert transparantie.__file__.startswith(sys.argv[1]), transparantie.__file__
 assert transparantie.count is engine.api.count
-assert transparantie.count(sys.argv[2]).reconciliation.counted == 190973
+assert transparantie.count(sys.argv[2]).reconciliation.geteld == 190973
 sys.argv = ["transparantie", "count", sys.argv[2], "--reference", "2025q2", "--amr", "20"]
 main()
 """

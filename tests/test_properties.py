@@ -74,12 +74,12 @@ def test_every_row_is_accounted_for(rows: list[dict]) -> None:
         path = write_parquet(rows, Path(tmp) / "x.parquet")
         result = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=Path(tmp) / "q.parquet")
         rec = result.reconciliation
-        assert rec.read == len(rows)
-        assert rec.balanced
-        assert pl.read_parquet(Path(tmp) / "q.parquet").height == rec.n_rejected
+        assert rec.gelezen == len(rows)
+        assert rec.sluitend
+        assert pl.read_parquet(Path(tmp) / "q.parquet").height == rec.n_afgewezen
     table = result.table
     nederland = table.filter(pl.col("niveau") == "nederland")
-    assert nederland["totaal"].item() == rec.counted <= len(rows)
+    assert nederland["totaal"].item() == rec.geteld <= len(rows)
     assert (table["totaal"] == table.select(pl.sum_horizontal(FIGURES)).to_series()).all()
     regions = table.filter(pl.col("niveau") == "arbeidsmarktregio")
     gemeenten = table.filter(pl.col("niveau") == "gemeente").group_by("amr").agg(pl.col(FIGURES).sum())
@@ -101,16 +101,51 @@ def test_duckdb_agrees_on_valid_records(rows: list[dict], rules: str) -> None:
 
 PEILDATA = st.one_of(st.none(), st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 1, 2)))
 
+#: Rule sets that read outside the packed key, beside the two shipped ones: an onderdeel that
+#: reads a date (count, funnel and profiel must then read the records themselves), and a rule
+#: that reads peildatum with one packed field (merging that field's values evaluates the rule on
+#: them, with peildatum beside them). Each once made a prepared file fail or count otherwise.
+CUSTOM_RULES = {
+    "date_onderdeel": lambda t: (
+        t + '\n[[profiel.onderdeel]]\nid = "begin"\nlabel = "Begindatum."\nsql = "indicering_begin IS NOT NULL"\n'
+    ),
+    "peildatum_rule": lambda t: t.replace(
+        'sql = "doelgroepregister"', 'sql = "peildatum IS NULL OR doelgroepregister"'
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def rule_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The shipped rule sets by name, the custom ones by path."""
+    from engine.paths import rules_dir
+
+    text = (rules_dir() / "teldefinitie-2025.toml").read_text(encoding="utf-8")
+    directory = tmp_path_factory.mktemp("rules")
+    files = {"teldefinitie": "teldefinitie", "teldefinitie-inclusief-beschut": "teldefinitie-inclusief-beschut"}
+    for name, change in CUSTOM_RULES.items():
+        path = directory / f"{name}.toml"
+        path.write_text(change(text), encoding="utf-8")
+        assert path.read_text(encoding="utf-8") != text
+        files[name] = str(path)
+    return files
+
 
 @pytest.mark.slow
 @SETTINGS
-@given(records(), st.sampled_from(["teldefinitie", "teldefinitie-inclusief-beschut"]), PEILDATA)
+@given(
+    records(),
+    st.sampled_from(["teldefinitie", "teldefinitie-inclusief-beschut", *CUSTOM_RULES]),
+    PEILDATA,
+)
 def test_a_prepared_file_counts_and_decodes_exactly_like_its_source(
-    rows: list[dict], rules: str, peildatum: date | None
+    rule_files: dict[str, str], rows: list[dict], rule_set: str, peildatum: date | None
 ) -> None:
     """The packed row loses nothing: the same table and reconciliation at any peildatum, the
     same funnel and profile figures (grouped on the packed key), and every column of the
-    normalised record decodes to what the raw file normalises to."""
+    normalised record decodes to what the raw file normalises to; under the shipped rule sets
+    and under rule sets that read outside the packed key."""
+    rules = rule_files[rule_set]
     with TemporaryDirectory() as tmp:
         raw = write_parquet(rows, Path(tmp) / "x.parquet")
         prepared = Path(tmp) / "p.parquet"

@@ -92,9 +92,9 @@ def test_controles_query_gives_the_reconciliation() -> None:
     rows = _duckdb_sample_view().sql(result.stdout.strip().rstrip(";")).pl()
     rec = count_file(SAMPLE, peildatum=date(2025, 6, 30)).reconciliation
     got = {(u, r): n for u, r, n in rows.iter_rows()}
-    assert sum(got.values()) == rec.read
-    assert got.get(("geteld", None), 0) == rec.counted
-    assert {r: n for (u, r), n in got.items() if u == "uitgesloten"} == {k: v for k, v in rec.excluded.items() if v}
+    assert sum(got.values()) == rec.gelezen
+    assert got.get(("geteld", None), 0) == rec.geteld
+    assert {r: n for (u, r), n in got.items() if u == "uitgesloten"} == {k: v for k, v in rec.uitgesloten.items() if v}
 
 
 @pytest.mark.parametrize("dialect", [d for d in DIALECTS if d != "duckdb"])
@@ -178,9 +178,10 @@ def test_golden_cases_on_duckdb(key: tuple[str, date | None, bool], tmp_path: Pa
     assert as_table(got["tabel"]).equals(engine.table)
     controles = {r: n for _, r, n in got["controles"].iter_rows()}
     rec = engine.reconciliation
-    assert controles.get(None, 0) == rec.counted
-    assert {r: n for r, n in controles.items() if r in rec.excluded} == {k: v for k, v in rec.excluded.items() if v}
-    assert {r: n for r, n in controles.items() if r is not None and r not in rec.excluded} == rec.rejected
+    assert controles.get(None, 0) == rec.geteld
+    uitgesloten = {k: v for k, v in rec.uitgesloten.items() if v}
+    assert {r: n for r, n in controles.items() if r in rec.uitgesloten} == uitgesloten
+    assert {r: n for r, n in controles.items() if r is not None and r not in rec.uitgesloten} == rec.afgewezen
     # Each case, one by one, ends where its golden file says.
     by_id = _ids(cases)
     for cid, uitkomst, reden, gemeente, klantsoort, profiel in got["records"].iter_rows():

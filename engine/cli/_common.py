@@ -8,15 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 from rich.console import Console
 
 from engine.errors import EXIT_INPUT_ERROR, TransparantieError, capped
+from engine.layout import Niveau
 from engine.outcome import OnInvalid
 from engine.output import blame, check_outputs
+from engine.progress import Voortgang, kies
 from engine.readers import ReadOptions
 from engine.rules import DEFAULT_RULES
 
@@ -102,6 +104,32 @@ AllowBsnOption = Annotated[
         "op gegevens die die omgeving nooit verlaten.",
     ),
 ]
+
+
+def parse_niveau(text: str) -> Niveau:
+    """``--niveau``: nederland, arbeidsmarktregio or gemeente (any case); the former value ``amr``
+    still means arbeidsmarktregio."""
+    try:
+        return Niveau(text)
+    except ValueError:
+        choices = ", ".join(n.value for n in Niveau)
+        raise ValueError(f"{text!r} is geen keuze; kies uit {choices}") from None
+
+
+def niveau_option(help: str) -> Any:
+    """The ``--niveau`` option of funnel and profiel (Typer checks it with :func:`parse_niveau`)."""
+    return typer.Option(help=help, parser=parse_niveau, metavar="|".join(n.value for n in Niveau))
+
+
+Stil = Annotated[bool, typer.Option("--stil", help="Geen voortgangsbalk, ook niet in een terminal.")]
+
+
+def voortgang_opties(stil: bool) -> Voortgang:
+    """The progress settings of this run (engine.progress.Voortgang): stored for the engine's
+    long work, which reads them with ``engine.progress.gekozen()`` and opens its bar with
+    ``with gekozen().balk("Tellen", totaal, groot=is_groot(rijen=..., bytes=...)) as tik:``;
+    also returned, for an engine function that takes them as a keyword."""
+    return kies(Voortgang(stil=stil))
 
 
 #: Longest line of an error message; values in it are capped shorter (engine.errors.shown).

@@ -20,11 +20,13 @@ from engine.cli._common import (
     QuarantineOption,
     Rules,
     Scheidingsteken,
+    Stil,
     as_date,
     guarded,
     read_options,
     refuse_unsafe_outputs,
     say,
+    voortgang_opties,
     write_stdout,
 )
 from engine.count import count_file
@@ -67,6 +69,7 @@ def count(
     spark_master: Annotated[
         str | None, typer.Option(help="Met --engine spark: de master-URL van een cluster; standaard local[*].")
     ] = None,
+    stil: Stil = False,
 ) -> None:
     """Tel cliëntrecords tot de gepubliceerde tabel Transparantie van klantprofielen.
 
@@ -78,6 +81,7 @@ def count(
 
     Voorbeeld: transparantie count sample_data/clients-2025q2.parquet --reference 2025q2
     """
+    voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file[0]):
         if format in (Format.PARQUET, Format.XLSX) and output is None:
             raise UsageError(f"--format {format.value} heeft --output PAD nodig")
@@ -107,8 +111,8 @@ def count(
             # The balance is the whole file's: the records of other regions were read too.
             totaal = int(table.filter(table["niveau"] == "arbeidsmarktregio")["totaal"].sum())
             notes[0] += f" (heel bestand; AMR {amr}: {nl_int(totaal)} geteld)"
-        if result.reconciliation.n_rejected:
-            notes.append(f"{nl_int(result.reconciliation.n_rejected)} afgewezen rijen staan in {quarantine}")
+        if result.reconciliation.n_afgewezen:
+            notes.append(f"{nl_int(result.reconciliation.n_afgewezen)} afgewezen rijen staan in {quarantine}")
         differences = []
         if ref is not None:
             name, official = ref

@@ -20,11 +20,14 @@ from engine.cli._common import (
     QuarantineOption,
     Rules,
     Scheidingsteken,
+    Stil,
     as_date,
     guarded,
+    niveau_option,
     read_options,
     refuse_unsafe_outputs,
     say,
+    voortgang_opties,
     write_stdout,
 )
 from engine.layout import Niveau
@@ -42,7 +45,7 @@ def funnel(
     file: InputFiles,
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
-    niveau: Annotated[Niveau, typer.Option(help="Eén trechter voor Nederland, per regio of per gemeente.")] = (
+    niveau: Annotated[Niveau, niveau_option("Eén trechter voor Nederland, per regio of per gemeente.")] = (
         Niveau.NEDERLAND
     ),
     amr: Annotated[int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35).")] = None,
@@ -63,6 +66,7 @@ def funnel(
             help="Status- en indiceringwaarden met minder records dan dit staan samen op één regel 'overig'.",
         ),
     ] = MIN_AANTAL,
+    stil: Stil = False,
 ) -> None:
     """Loop de voorwaarden door in de volgorde van de publicatie; toon waar records afvallen.
 
@@ -82,11 +86,12 @@ def funnel(
     json: regels, geldig_vanaf, peildatum, niveau, amr, stappen (de csv-rijen),
     status, indicering, overig, gemeente_via, geen_einde en reconciliatie.
 
-    Voorbeeld: transparantie funnel sample_data/clients-2025q2.parquet --niveau amr --amr 1
+    Voorbeeld: transparantie funnel sample_data/clients-2025q2.parquet --niveau arbeidsmarktregio --amr 1
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.funnel import funnel_file, funnel_json, render_funnel
 
+    voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file[0]):
         refuse_unsafe_outputs(file, [("--quarantine", quarantine)])
         result = funnel_file(

@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
-from engine.cli._common import guarded, say
+from engine.cli._common import Stil, guarded, say
 
 
 def generate(
-    out: Annotated[Path, typer.Argument(help="Uitvoerbestand: Parquet, of CSV als de naam op .csv eindigt.")],
+    out: Annotated[
+        Path, typer.Argument(help="Uitvoerbestand: Parquet, of CSV als de naam op .csv eindigt.", metavar="UITVOER")
+    ],
     rows: Annotated[
         int | None,
         typer.Option(
@@ -30,10 +32,13 @@ def generate(
     mix: Annotated[
         str | None,
         typer.Option(
-            help="Aandelen van de redenen om niet mee te tellen, "
-            "bijvoorbeeld 'uitgeschreven=0.3,ended=0.2,no_vink=0.5'."
+            help="Aandelen van de niet-meegetelde rijen per voorwaarde die ze niet halen. Sleutels: "
+            "ingeschreven, open_dienstverlening.einde, open_dienstverlening.geen_begin, doelgroepregister, "
+            "banenafspraak en beschut_zonder_vink (haalt banenafspraak niet; het signaal in de trechter); "
+            "bijvoorbeeld 'ingeschreven=0.3,open_dienstverlening.einde=0.2,banenafspraak=0.5'."
         ),
     ] = None,
+    stil: Stil = False,
 ) -> None:
     """Schrijf synthetische cliëntrecords zoals Sonar ze kent.
 
@@ -41,10 +46,9 @@ def generate(
     """
     # Imported here: numpy and pyarrow are needed only to generate, and would slow every command's start.
     from engine.generate import generate as generate_file
-    from engine.generate.progress import terminal_progress
 
-    with guarded(), terminal_progress() as progress:
+    with guarded():
         summary = generate_file(
-            out, rows=rows, seed=seed, calibrate=calibrate, scale=scale, messy=messy, mix=mix, progress=progress
+            out, rows=rows, seed=seed, calibrate=calibrate, scale=scale, messy=messy, mix=mix, stil=stil
         )
     say(summary.line())

@@ -17,10 +17,12 @@ from engine.cli._common import (
     OnInvalidOption,
     QuarantineOption,
     Scheidingsteken,
+    Stil,
     guarded,
     read_options,
     refuse_unsafe_outputs,
     say,
+    voortgang_opties,
 )
 from engine.layout import nl_int
 from engine.outcome import OnInvalid
@@ -28,7 +30,7 @@ from engine.outcome import OnInvalid
 
 def prepare(
     file: InputFile,
-    output: Annotated[Path, typer.Argument(help="Het voorbereide Parquet-bestand om te schrijven.")],
+    output: Annotated[Path, typer.Argument(help="Het voorbereide Parquet-bestand om te schrijven.", metavar="UITVOER")],
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
     scheidingsteken: Scheidingsteken = None,
@@ -37,6 +39,7 @@ def prepare(
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
     sta_bsn_toe: AllowBsnOption = False,
+    stil: Stil = False,
 ) -> None:
     """Pas het invoercontract één keer toe en schrijf een compact bestand dat elke opdracht leest.
 
@@ -49,8 +52,9 @@ def prepare(
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.prepare import prepare_file
 
+    voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file):
-        refuse_unsafe_outputs([file], [("OUT", output), ("--quarantine", quarantine)])
+        refuse_unsafe_outputs([file], [("UITVOER", output), ("--quarantine", quarantine)])
         result = prepare_file(
             file,
             output,

@@ -20,11 +20,14 @@ from engine.cli._common import (
     QuarantineOption,
     Rules,
     Scheidingsteken,
+    Stil,
     as_date,
     guarded,
+    niveau_option,
     read_options,
     refuse_unsafe_outputs,
     say,
+    voortgang_opties,
     write_stdout,
 )
 from engine.layout import Niveau
@@ -42,8 +45,8 @@ def profiel(
     peildatum: Peildatum = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     niveau: Annotated[
-        Niveau, typer.Option(help="Fijnste niveau: Nederland, ook de regio's gerangschikt, ook elke gemeente.")
-    ] = Niveau.AMR,
+        Niveau, niveau_option("Fijnste niveau: Nederland, ook de regio's gerangschikt, ook elke gemeente.")
+    ] = Niveau.ARBEIDSMARKTREGIO,
     format: Annotated[ProfielFormat, typer.Option("--format", help="Uitvoerformaat.")] = ProfielFormat.TABLE,
     on_invalid: OnInvalidOption = OnInvalid.FAIL,
     quarantine: QuarantineOption = None,
@@ -53,6 +56,7 @@ def profiel(
     kolommen: Kolommen = None,
     datumformaat: Datumformaat = None,
     sta_bsn_toe: AllowBsnOption = False,
+    stil: Stil = False,
 ) -> None:
     """Onder de meegetelde cliënten: wie een profiel heeft, en wat de anderen missen.
 
@@ -69,11 +73,12 @@ def profiel(
     json: regels, geldig_vanaf, peildatum, niveau, overzicht (de csv-rijen),
     combinaties en reconciliatie.
 
-    Voorbeeld: transparantie profiel sample_data/clients-2025q2.parquet --niveau amr
+    Voorbeeld: transparantie profiel sample_data/clients-2025q2.parquet --niveau arbeidsmarktregio
     """
     # Imported here: `transparantie count` should not pay for the other commands' modules.
     from engine.profiel import profiel_file, profiel_json, render_profiel
 
+    voortgang_opties(stil)  # read by the engine's long work (engine.progress.gekozen)
     with guarded(file[0]):
         refuse_unsafe_outputs(file, [("--quarantine", quarantine)])
         result = profiel_file(

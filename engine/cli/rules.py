@@ -12,7 +12,7 @@ from engine.rules import available, select_ruleset
 
 def rules(
     name: Annotated[
-        str | None, typer.Argument(help="Naam of bestand van de regels; weglaten toont ze allemaal.")
+        str | None, typer.Argument(help="Naam of bestand van de regels; weglaten toont ze allemaal.", metavar="NAAM")
     ] = None,
 ) -> None:
     """Toon de regelsets, of één met van elke voorwaarde het label, de bron en de SQL.

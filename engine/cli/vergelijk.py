@@ -21,8 +21,11 @@ class VergelijkFormat(StrEnum):
 
 
 def vergelijk(
-    vorige: Annotated[str, typer.Argument(help="Het eerdere kwartaal: '2025q2', een count-uitvoer of cliëntrecords.")],
-    nieuw: Annotated[str, typer.Argument(help="Het latere kwartaal, in dezelfde vormen.")],
+    vorige: Annotated[
+        str,
+        typer.Argument(help="Het eerdere kwartaal: '2025q2', een count-uitvoer of cliëntrecords.", metavar="VORIGE"),
+    ],
+    nieuw: Annotated[str, typer.Argument(help="Het latere kwartaal, in dezelfde vormen.", metavar="NIEUW")],
     amr: Annotated[int | None, typer.Option(help="Alleen deze arbeidsmarktregio (1-35).")] = None,
     rules: Rules = DEFAULT_RULES_OPTION,
     format: Annotated[VergelijkFormat, typer.Option("--format", help="Uitvoerformaat.")] = VergelijkFormat.TABLE,

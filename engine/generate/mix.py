@@ -4,6 +4,11 @@ Every generated row that is not counted has exactly one *primary* reason. The re
 decides the first counting rule (rules/teldefinitie-2025.toml, in order) the row fails;
 any extra failure the row gets is on a *later* rule only, so the engine's ``reden``
 (the first failing rule) is always the primary reason's rule.
+
+A reason's key is the id it exercises in the rule file: the rule's id, with the way it is
+failed after a dot where a rule can be failed in two ways (``open_dienstverlening.einde``,
+``open_dienstverlening.geen_begin``), and the signal's id for the beschut clients without
+vink, who fail ``banenafspraak`` (``beschut_zonder_vink``).
 """
 
 from __future__ import annotations
@@ -23,28 +28,37 @@ class Reason:
 
 
 REASONS: tuple[Reason, ...] = (
-    Reason("uitgeschreven", "ingeschreven", "status 'uitgeschreven'"),
-    Reason("ended", "open_dienstverlening", "indicering has an einddatum"),
-    Reason("no_begin", "open_dienstverlening", "indicering has no begindatum"),
-    Reason("not_in_register", "doelgroepregister", "not in the doelgroepregister (false or unknown)"),
-    Reason("no_vink", "banenafspraak", "in the register, but 'banenafspraak' not ticked"),
+    Reason("ingeschreven", "ingeschreven", "status 'uitgeschreven'"),
+    Reason("open_dienstverlening.einde", "open_dienstverlening", "de indicering heeft een einddatum"),
+    Reason("open_dienstverlening.geen_begin", "open_dienstverlening", "de indicering heeft geen begindatum"),
+    Reason("doelgroepregister", "doelgroepregister", "niet in het doelgroepregister (onwaar of onbekend)"),
+    Reason("banenafspraak", "banenafspraak", "in het doelgroepregister, 'banenafspraak' niet aangevinkt"),
     Reason(
-        "beschut_no_vink",
+        "beschut_zonder_vink",
         "banenafspraak",
-        "beschut werkend in de WSW: in the register, beschut_wsw true, 'banenafspraak' not ticked",
+        "beschut werkend in de WSW: in het doelgroepregister, beschut_wsw waar, 'banenafspraak' niet aangevinkt",
     ),
 )
 REASON_KEYS: tuple[str, ...] = tuple(r.key for r in REASONS)
+#: The keys before they were the rule ids, still read.
+ALIASES: dict[str, str] = {
+    "uitgeschreven": "ingeschreven",
+    "ended": "open_dienstverlening.einde",
+    "no_begin": "open_dienstverlening.geen_begin",
+    "not_in_register": "doelgroepregister",
+    "no_vink": "banenafspraak",
+    "beschut_no_vink": "beschut_zonder_vink",
+}
 
 #: Shares of the non-counted rows per reason. Leaving Sonar and ended indiceringen are the
 #: bulk of a real extraction; beschut WSW is a small, separately reported group.
 DEFAULT_MIX: dict[str, float] = {
-    "uitgeschreven": 0.30,
-    "ended": 0.25,
-    "no_begin": 0.05,
-    "not_in_register": 0.20,
-    "no_vink": 0.12,
-    "beschut_no_vink": 0.08,
+    "ingeschreven": 0.30,
+    "open_dienstverlening.einde": 0.25,
+    "open_dienstverlening.geen_begin": 0.05,
+    "doelgroepregister": 0.20,
+    "banenafspraak": 0.12,
+    "beschut_zonder_vink": 0.08,
 }
 
 
@@ -53,10 +67,11 @@ def mix_text(mix: dict[str, float]) -> str:
 
 
 def parse_mix(spec: str | dict[str, float] | None) -> dict[str, float]:
-    """``uitgeschreven=0.3,ended=0.2,...`` -> shares per reason, normalised to sum 1.
+    """``ingeschreven=0.3,open_dienstverlening.einde=0.2,...`` -> shares per reason, normalised
+    to sum 1.
 
-    Reasons left out get 0. Unknown or repeated keys, non-numbers, negative shares
-    and an all-zero mix are usage errors.
+    Reasons left out get 0. The former keys (:data:`ALIASES`) are read as their new ones.
+    Unknown or repeated keys, non-numbers, negative shares and an all-zero mix are usage errors.
     """
     if spec is None:
         return dict(DEFAULT_MIX)
@@ -69,24 +84,25 @@ def parse_mix(spec: str | dict[str, float] | None) -> dict[str, float]:
                 continue
             key, eq, value = part.partition("=")
             if not eq:
-                raise UsageError(f"--mix: {part!r} is geen SLEUTEL=AANDEEL (bijvoorbeeld uitgeschreven=0.3)")
+                raise UsageError(f"--mix: {part!r} is geen SLEUTEL=AANDEEL (bijvoorbeeld ingeschreven=0.3)")
             try:
                 share = float(value)
             except ValueError:
                 raise UsageError(f"--mix: het aandeel van {key.strip()!r} is geen getal: {value!r}") from None
             items.append((key.strip(), share))
     shares: dict[str, float] = {}
-    for key, share in items:
+    for given, share in items:
+        key = ALIASES.get(given, given)
         if key not in REASON_KEYS:
-            raise UsageError(f"--mix: onbekende reden {key!r}; bekend: {', '.join(REASON_KEYS)}")
+            raise UsageError(f"--mix: onbekende sleutel {given!r}; bekend: {', '.join(REASON_KEYS)}")
         if key in shares:
-            raise UsageError(f"--mix: reden {key!r} twee keer gegeven")
+            raise UsageError(f"--mix: sleutel {key!r} twee keer gegeven")
         if not np.isfinite(share) or share < 0:
-            raise UsageError(f"--mix: het aandeel van {key!r} moet 0 of meer zijn, niet {share!r}")
+            raise UsageError(f"--mix: het aandeel van {given!r} moet 0 of meer zijn, niet {share!r}")
         shares[key] = float(share)
     total = sum(shares.values())
     if total <= 0:
-        raise UsageError(f"--mix: geef minstens één positief aandeel; bekende redenen: {', '.join(REASON_KEYS)}")
+        raise UsageError(f"--mix: geef minstens één positief aandeel; bekende sleutels: {', '.join(REASON_KEYS)}")
     return {k: shares.get(k, 0.0) / total for k in REASON_KEYS}
 
 

@@ -89,7 +89,7 @@ def reference_cells(spec: str, indeling: Indeling) -> tuple[str, np.ndarray]:
             raise UsageError(f"referentie {name}: gemeente {gemeente!r} komt twee keer voor")
         if row["amr"] != amr_of[gemeente]:
             raise UsageError(
-                f"reference {name}: {gemeente!r} is under AMR {row['amr']}, the indeling has AMR {amr_of[gemeente]}"
+                f"referentie {name}: {gemeente!r} staat onder AMR {row['amr']}, de indeling zegt AMR {amr_of[gemeente]}"
             )
         seen.add(gemeente)
         cells[slot_of[gemeente]] = [row[f] for f in FIGURES]

@@ -26,8 +26,9 @@ from engine.generate.ids import client_ids
 from engine.generate.mix import REASON_KEYS
 from engine.generate.population import N_FIGURES, Population
 
-UITGESCHREVEN, ENDED, NO_BEGIN, NOT_IN_REGISTER, NO_VINK, BESCHUT_NO_VINK = range(len(REASON_KEYS))
-assert REASON_KEYS[BESCHUT_NO_VINK] == "beschut_no_vink" and REASON_KEYS[UITGESCHREVEN] == "uitgeschreven"
+#: The reasons by index, named after their --mix keys (engine.generate.mix).
+INGESCHREVEN, EINDE, GEEN_BEGIN, DOELGROEPREGISTER, BANENAFSPRAAK, BESCHUT_ZONDER_VINK = range(len(REASON_KEYS))
+assert REASON_KEYS[BESCHUT_ZONDER_VINK] == "beschut_zonder_vink" and REASON_KEYS[INGESCHREVEN] == "ingeschreven"
 COUNTED = -1
 
 #: Profile shapes of "nee" clients: which of (affiniteiten, beroepssectoren, taaksoortvraag)
@@ -291,7 +292,7 @@ def _gemeente(slot: np.ndarray, ctx: Context, rng: np.random.Generator) -> pa.Ar
 
 
 def _status(reason: np.ndarray, ctx: Context, rng: np.random.Generator) -> pa.Array:
-    value = (reason == UITGESCHREVEN).astype(np.int8)
+    value = (reason == INGESCHREVEN).astype(np.int8)  # 1: 'uitgeschreven', failing rule ingeschreven
     if ctx.messy:
         variants = vocab.status_variants()
         return _text_column(variants.pick(value, rng, p_main=0.4), variants.words, None)
@@ -302,7 +303,7 @@ def _indicering(uwv: np.ndarray, reason: np.ndarray, ctx: Context, rng: np.rando
     n = uwv.size
     value = np.where(uwv, _draw(UWV_TABLE, rng, n), _draw(GEMEENTE_TABLE, rng, n) + np.int8(vocab.N_UWV))
     # Some records without a begindatum have no indicering at all.
-    missing = (reason == NO_BEGIN) & _chance(rng, n, 0.3)
+    missing = (reason == GEEN_BEGIN) & _chance(rng, n, 0.3)
     if ctx.messy:
         variants = vocab.indicering_variants()
         return _text_column(variants.pick(value, rng, p_main=0.5), variants.words, missing)
@@ -315,9 +316,9 @@ def _dates(reason: np.ndarray, ctx: Context, rng: np.random.Generator) -> dict[s
     n = reason.size
     span = vocab.LAST_DAY_NO - vocab.FIRST_DAY_NO
     begin = rng.integers(0, span + 1, n, dtype=np.int32)
-    has_einde = (reason == ENDED) | ((reason == UITGESCHREVEN) & _chance(rng, n, 0.35))
+    has_einde = (reason == EINDE) | ((reason == INGESCHREVEN) & _chance(rng, n, 0.35))
     einde = np.minimum(begin + rng.integers(30, 2500, n, dtype=np.int32), span)
-    no_begin = reason == NO_BEGIN
+    no_begin = reason == GEEN_BEGIN
     if ctx.messy:
         days = vocab.iso_days()
         return {
@@ -334,19 +335,19 @@ def _dates(reason: np.ndarray, ctx: Context, rng: np.random.Generator) -> dict[s
 def _register(reason: np.ndarray, ctx: Context, rng: np.random.Generator) -> dict[str, pa.Array]:
     """doelgroepregister, banenafspraak and beschut_wsw: true/true/false for counted rows."""
     n = reason.size
-    early = (reason == UITGESCHREVEN) | (reason == ENDED) | (reason == NO_BEGIN)
-    # doelgroepregister: false or unknown (null) for not_in_register; sometimes false as an extra failure.
-    register = ~((reason == NOT_IN_REGISTER) | (early & _chance(rng, n, 0.12)))
-    register_null = (reason == NOT_IN_REGISTER) & _chance(rng, n, 0.1)
-    # beschut WSW: the beschut_no_vink group, and some clients who also fail an earlier rule.
-    beschut = (reason == BESCHUT_NO_VINK) | (early & _chance(rng, n, 0.03))
+    early = (reason == INGESCHREVEN) | (reason == EINDE) | (reason == GEEN_BEGIN)
+    # doelgroepregister: false or unknown (null) for its reason; sometimes false as an extra failure.
+    register = ~((reason == DOELGROEPREGISTER) | (early & _chance(rng, n, 0.12)))
+    register_null = (reason == DOELGROEPREGISTER) & _chance(rng, n, 0.1)
+    # beschut WSW: the beschut_zonder_vink group, and some clients who also fail an earlier rule.
+    beschut = (reason == BESCHUT_ZONDER_VINK) | (early & _chance(rng, n, 0.03))
     vink_off = (
-        (reason == NO_VINK)
+        (reason == BANENAFSPRAAK)
         | beschut
-        | ((reason == NOT_IN_REGISTER) & _chance(rng, n, 0.7))
+        | ((reason == DOELGROEPREGISTER) & _chance(rng, n, 0.7))
         | (early & _chance(rng, n, 0.15))
     )
-    vink_null = (reason == NO_VINK) & _chance(rng, n, 0.1)
+    vink_null = (reason == BANENAFSPRAAK) & _chance(rng, n, 0.1)
     values = {
         "doelgroepregister": (register, register_null),
         "banenafspraak": (~vink_off, vink_null),

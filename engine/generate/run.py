@@ -22,6 +22,7 @@ from engine.generate.records import Context, build_chunk
 from engine.generate.sink import Encoded, Sink, atomic_output, open_sink, output_format
 from engine.indeling import Indeling, default_indeling
 from engine.layout import nl_int
+from engine.progress import Tik, is_groot, voortgang
 
 #: Rows per chunk = per Parquet row group (524,288). pyarrow's writer costs about the same per
 #: row from 2**18 to 2**21 rows per row group (2**17: ~5% more). Part of the seed's meaning:
@@ -79,6 +80,7 @@ def generate(
     messy: bool = False,
     mix: str | dict[str, float] | None = None,
     progress: Progress | None = None,
+    stil: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     indeling: Indeling | None = None,
 ) -> GenerateSummary:
@@ -89,6 +91,9 @@ def generate(
     every cell × ``scale``. ``rows`` defaults to the counted rows plus 25% non-counted.
     Uncalibrated: ``rows`` (default 1,000,000) of which 80% counted, spread like 2025q2.
     Non-counted rows fail the rule of their reason, split by ``mix`` (engine.generate.mix).
+
+    More than 5.000.000 rows show a progress bar on stderr when it is a terminal, unless
+    ``stil`` (engine.progress); ``progress`` is called after each chunk as well.
     """
     started = time.perf_counter()
     out = Path(out)
@@ -99,7 +104,7 @@ def generate(
     if scale != 1 and calibrate is None:
         raise UsageError("--scale vermenigvuldigt de gekalibreerde tabel; gebruik het met --calibrate")
     if chunk_rows < 1:
-        raise ValueError("chunk_rows must be positive")
+        raise UsageError(f"chunk_rows moet 1 of meer zijn, niet {chunk_rows}")
     if not out.parent.is_dir():
         raise UsageError(f"de map voor de uitvoer bestaat niet: {out.parent}")
     if out.is_dir():
@@ -122,7 +127,8 @@ def generate(
         gemeenten=vocab.gemeente_variants(indeling, messy),
         id_keys=round_keys(seed),
     )
-    _write(out, population, ctx, seed, chunk_rows, plan_rng, progress)
+    with voortgang("Genereren", population.rows, stil=stil, groot=is_groot(rijen=population.rows)) as tik:
+        _write(out, population, ctx, seed, chunk_rows, plan_rng, progress, tik)
     excluded: dict[str, int] = {}
     for reason in REASONS:
         excluded[reason.rule] = excluded.get(reason.rule, 0) + population.filler[reason.key]
@@ -150,6 +156,7 @@ def _write(
     chunk_rows: int,
     plan_rng: np.random.Generator,
     progress: Progress | None,
+    tik: Tik,
 ) -> None:
     """Build chunks on :data:`WORKERS` threads (numpy and pyarrow release the GIL, so every
     core works) and append them in order to a temporary file that replaces
@@ -162,7 +169,7 @@ def _write(
     with atomic_output(out) as temporary:
         sink = open_sink(temporary, output_format(out), ctx.schema())
         try:
-            _append_chunks(sink, population, ctx, seed, chunk_rows, plan_rng, progress)
+            _append_chunks(sink, population, ctx, seed, chunk_rows, plan_rng, progress, tik)
         except BaseException:
             with contextlib.suppress(Exception):  # the chunks' error is the one to report
                 sink.close()
@@ -180,6 +187,7 @@ def _append_chunks(
     chunk_rows: int,
     plan_rng: np.random.Generator,
     progress: Progress | None,
+    tik: Tik,
 ) -> None:
     total = population.rows
 
@@ -194,6 +202,7 @@ def _append_chunks(
         rows, encoded = pending.popleft()
         sink.append(encoded.result())
         written += rows
+        tik(rows)
         if progress and written < total:
             progress(written, total)
 

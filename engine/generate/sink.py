@@ -59,7 +59,7 @@ def parquet_options(schema: pa.Schema) -> dict[str, object]:
 def atomic_output(out: Path) -> contextlib.AbstractContextManager[Path]:
     """A temporary path beside ``out``, moved onto it when complete: the project's one atomic
     writer (engine.output.atomic_path), so a failed or killed run leaves ``out`` as it was."""
-    return atomic_path(out, option="OUT")
+    return atomic_path(out, option="UITVOER")
 
 
 class Sink(Protocol):
