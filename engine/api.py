@@ -115,7 +115,7 @@ def count(
     """The publication table: ``.table`` (Polars), ``.reconciliation``, ``.problems``, ``.warnings``."""
     day = _peildatum(peildatum)
     ruleset = select_ruleset(rules, day)
-    plan = classify(source_of(source, lezen), ruleset, day)
+    plan = classify(source_of(source, lezen), ruleset, day, rules_first=True)
     policy = _choice(OnInvalid, on_invalid, "on_invalid")
     return run_count(plan, policy, _quarantine(quarantine), allow_bsn)
 
@@ -136,7 +136,7 @@ def funnel(
     """Where the records drop out, rule by rule: ``.table`` (the steps), ``.status``,
     ``.indicering``, ``.reconciliation``, ``.problems``."""
     day = _peildatum(peildatum)
-    plan = classify(source_of(source, lezen), select_ruleset(rules, day), day)
+    plan = classify(source_of(source, lezen), select_ruleset(rules, day), day, rules_first=True)
     return run_funnel(
         plan,
         _choice(Niveau, niveau, "niveau"),
@@ -161,7 +161,7 @@ def profiel(
 ) -> ProfielResult:
     """The profile gap: ``.table`` (the overview), ``.combinaties``, ``.reconciliation``, ``.problems``."""
     day = _peildatum(peildatum)
-    plan = classify(source_of(source, lezen), select_ruleset(rules, day), day)
+    plan = classify(source_of(source, lezen), select_ruleset(rules, day), day, rules_first=True)
     return run_profiel(
         plan,
         _choice(Niveau, niveau, "niveau"),

@@ -27,14 +27,14 @@ and ``waarde`` (the offending raw value, as text).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
 import polars as pl
 
-from engine import values
+from engine import progress, values
 from engine.errors import SchemaError
 from engine.indeling import Indeling
 
@@ -53,6 +53,10 @@ REQUIRED_COLUMNS = (
     *TAAKSOORT_COLUMNS,
 )
 
+#: Normalised columns only the profile reads: on a raw file engine.pipeline computes them
+#: rules-first, for the rows that pass the counting rules (see :func:`profile_exprs`).
+PROFILE_COLUMNS = (*LIST_COLUMNS, "taaksoorten")
+
 #: In CSV a list component is one string, its values separated by this character.
 CSV_LIST_SEPARATOR = ";"
 
@@ -66,6 +70,8 @@ RAW_PREFIX = "ruw__"
 
 #: Set by normalise() on every occurrence of a client_id that occurs more than once.
 DUPLICATE_FLAG = "_client_id_dubbel"
+#: The check every occurrence of such a client_id fails.
+DUPLICATE_CHECK = "client_id_dubbel"
 
 #: Bumped whenever the normalised record or the checks change meaning; prepared files carry it.
 CONTRACT_VERSION = "2025.2"
@@ -336,7 +342,7 @@ CHECKS: tuple[Check, ...] = (
         lambda s: values.is_blank(pl.col(CLIENT_ID)),
     ),
     Check(
-        "client_id_dubbel",
+        DUPLICATE_CHECK,
         CLIENT_ID,
         "client_id komt meer dan eens voor (elk voorkomen wordt afgewezen)",
         lambda s: pl.col(DUPLICATE_FLAG).fill_null(False),
@@ -431,8 +437,11 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     """
     ids = client_id_text(schema[CLIENT_ID])
     hashed = _id_hash(ids)
+    # The first of the two passes over every record the progress bar counts (see normalise).
     candidates = (
-        raw.select(hashed.sort().alias("_hash")).filter(pl.col("_hash") == pl.col("_hash").shift(1)).unique("_hash")
+        raw.select(_id_hash(progress.tel(ids, pl.String(), passes=2)).sort().alias("_hash"))
+        .filter(pl.col("_hash") == pl.col("_hash").shift(1))
+        .unique("_hash")
     )
     return (
         raw.select(ids.alias(CLIENT_ID), hashed.alias("_hash"))
@@ -444,6 +453,89 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     )
 
 
+def profile_exprs(schema: pl.Schema) -> dict[str, pl.Expr]:
+    """The profile columns of the normalised record (:data:`PROFILE_COLUMNS`) from the raw
+    list components and taaksoortvragen."""
+    return {
+        **{c: registered_list(c, schema[c]) for c in LIST_COLUMNS},
+        "taaksoorten": pl.sum_horizontal(registered_taaksoort(c, schema[c]).cast(pl.UInt8) for c in TAAKSOORT_COLUMNS),
+    }
+
+
+def profile_inputs(names: Sequence[str]) -> tuple[str, ...]:
+    """The raw columns the profile columns ``names`` are computed from."""
+    return tuple(
+        c
+        for c in (*LIST_COLUMNS, *TAAKSOORT_COLUMNS)
+        if c in names or ("taaksoorten" in names and c in TAAKSOORT_COLUMNS)
+    )
+
+
+@dataclass(frozen=True)
+class RecordColumns:
+    """The normalised record's columns as expressions over the raw columns, in two stages (the
+    second reads the first): what :func:`normalise` adds, and what engine.pipeline evaluates
+    on a few columns alone to decide the rules before the rest is read."""
+
+    first: dict[str, pl.Expr]
+    second: dict[str, pl.Expr]
+
+    def for_(self, names: Collection[str]) -> RecordColumns:
+        """Only what ``names`` need (a second-stage column brings the first-stage ones it reads)."""
+        second = {c: e for c, e in self.second.items() if c in names}
+        read = set(names) | {r for e in second.values() for r in e.meta.root_names()}
+        return RecordColumns({c: e for c, e in self.first.items() if c in read}, second)
+
+    def inputs(self) -> set[str]:
+        """The raw columns these expressions read."""
+        made = set(self.first)
+        return {r for e in self.first.values() for r in e.meta.root_names()} | {
+            r for e in self.second.values() for r in e.meta.root_names() if r not in made
+        }
+
+    def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        return frame.with_columns(**self.first).with_columns(**self.second)
+
+
+def record_columns(
+    schema: pl.Schema,
+    indeling: Indeling,
+    peildatum: date | None,
+    datumformaten: dict[str, str] | None = None,
+    folded_values: Sequence[str] = (),
+    deferred: Sequence[str] = (),
+) -> RecordColumns:
+    """The normalised record's columns (see :func:`normalise`), all but ``deferred``."""
+    formats = datumformaten or {}
+    profile = {c: e for c, e in profile_exprs(schema).items() if c not in deferred}
+    # No cleaning needed: the match key drops invisible characters, and a null word matches no
+    # gemeente (the check gemeente_onbekend tells it from a real unknown name by the raw value).
+    gemeente_text = _text("gemeente", schema["gemeente"])
+    chosen = {c: values.input_values().date_formats(formats[c]) if c in formats else None for c in DATE_COLUMNS}
+    first = {
+        CLIENT_ID: client_id_text(schema[CLIENT_ID]),
+        "gemeente": per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)),
+        "status": folded("status", schema["status"], folded_values),
+        "indicering": folded("indicering", schema["indicering"], folded_values),
+        **{
+            AS_READ_PREFIX + c: values.as_date(c, pl.col(c), schema[c], chosen[c], keep_sentinels=True)
+            for c in DATE_COLUMNS
+        },
+        **{c: as_bool(c, schema[c]) for c in BOOL_COLUMNS},
+        **profile,
+        "peildatum": pl.lit(peildatum, dtype=pl.Date),
+    }
+    second = {
+        "amr": indeling.amr_of(pl.col("gemeente")),
+        **{c: values.no_end(c, pl.col(AS_READ_PREFIX + c)) for c in DATE_COLUMNS},
+    }
+    return RecordColumns(first, second)
+
+
+#: Set by normalise() (with the duplicate check) where a row breaks no check but client_id_dubbel.
+ONLY_DUPLICATE = "_alleen_dubbel"
+
+
 def normalise(
     raw: pl.LazyFrame,
     schema: pl.Schema,
@@ -451,6 +543,8 @@ def normalise(
     peildatum: date | None,
     datumformaten: dict[str, str] | None = None,
     folded_values: Sequence[str] = (),
+    deferred: Sequence[str] = (),
+    duplicates: bool = True,
 ) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
@@ -458,49 +552,48 @@ def normalise(
     ``datumformaten``: the format of each date column held as text (engine.readers decides it).
     ``folded_values``: the status and indicering values the rules name, which need no folding
     when an export spells them so (engine.rules.RuleSet.folded_values; an optimisation only).
+    ``deferred``: profile columns (:data:`PROFILE_COLUMNS`) left out, to be computed later for
+    fewer rows (engine.pipeline); their raw inputs then exist only as ``ruw__<name>``, so
+    nothing can read a raw list under its normalised name.
+    ``duplicates``: False leaves out the check client_id_dubbel, which needs every row of the
+    file: only for rows whose duplicates are accounted for elsewhere (engine.pipeline).
     """
     check_schema(schema)
-    formats = datumformaten or {}
+    later = set(profile_inputs(deferred))
     frame = raw.select(
-        *(pl.col(c) for c in REQUIRED_COLUMNS),
+        *(pl.col(c) for c in REQUIRED_COLUMNS if c not in later),
         *(pl.col(c).alias(RAW_PREFIX + c) for c in REQUIRED_COLUMNS),
     )
-    # No cleaning needed: the match key drops invisible characters, and a null word matches no
-    # gemeente (the check gemeente_onbekend tells it from a real unknown name by the raw value).
-    gemeente_text = _text("gemeente", schema["gemeente"])
-    chosen = {c: values.input_values().date_formats(formats[c]) if c in formats else None for c in DATE_COLUMNS}
-    frame = frame.with_columns(
-        client_id_text(schema[CLIENT_ID]).alias(CLIENT_ID),
-        per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)).alias(
-            "gemeente"
-        ),
-        folded("status", schema["status"], folded_values).alias("status"),
-        folded("indicering", schema["indicering"], folded_values).alias("indicering"),
-        *(
-            values.as_date(c, pl.col(c), schema[c], chosen[c], keep_sentinels=True).alias(AS_READ_PREFIX + c)
-            for c in DATE_COLUMNS
-        ),
-        *(as_bool(c, schema[c]).alias(c) for c in BOOL_COLUMNS),
-        *(registered_list(c, schema[c]).alias(c) for c in LIST_COLUMNS),
-        pl.sum_horizontal(registered_taaksoort(c, schema[c]).cast(pl.UInt8) for c in TAAKSOORT_COLUMNS).alias(
-            "taaksoorten"
-        ),
-        pl.lit(peildatum, dtype=pl.Date).alias("peildatum"),
-    ).with_columns(
-        indeling.amr_of(pl.col("gemeente")).alias("amr"),
-        *(values.no_end(c, pl.col(AS_READ_PREFIX + c)).alias(c) for c in DATE_COLUMNS),
-    )
-    # The duplicate ids are few: build the join's hash table on them, always. Left to choose,
-    # the streaming join samples both inputs first, and so held every normalised record in
-    # memory until the duplicate check was done (measured at 30M rows: peak 5.1 -> 2.6 GB).
-    frame = frame.join(
-        _duplicate_ids(raw, schema), on=CLIENT_ID, how="left", maintain_order="left", build_side="force_right"
-    )
+    columns = record_columns(schema, indeling, peildatum, datumformaten, folded_values, deferred)
+    if duplicates:
+        # Every record of the file passes here, after the duplicate check's first pass over
+        # client_id: the two passes the progress bar counts.
+        columns.first[CLIENT_ID] = progress.tel(columns.first[CLIENT_ID], pl.String(), passes=2)
+    frame = columns.apply(frame)
+    checks = CHECKS
+    if duplicates:
+        # The duplicate ids are few: build the join's hash table on them, always. Left to choose,
+        # the streaming join samples both inputs first, and so held every normalised record in
+        # memory until the duplicate check was done (measured at 30M rows: peak 5.1 -> 2.6 GB).
+        frame = frame.join(
+            _duplicate_ids(raw, schema), on=CLIENT_ID, how="left", maintain_order="left", build_side="force_right"
+        )
+    else:
+        checks = tuple(c for c in CHECKS if c.reden != DUPLICATE_CHECK)
 
     afgewezen: pl.Expr = pl.lit(None, dtype=pl.String)
     waarde: pl.Expr = pl.lit(None, dtype=pl.String)
-    for check in reversed(CHECKS):
+    for check in reversed(checks):
         fails = check.fails(schema).fill_null(False)
         afgewezen = pl.when(fails).then(pl.lit(check.reden)).otherwise(afgewezen)
         waarde = pl.when(fails).then(check.waarde(schema)).otherwise(waarde)
-    return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"))
+    extra = {}
+    if duplicates:
+        others = [c.fails(schema).fill_null(False) for c in checks if c.reden != DUPLICATE_CHECK]
+        extra[ONLY_DUPLICATE] = pl.col(DUPLICATE_FLAG).fill_null(False) & ~pl.any_horizontal(others)
+    return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"), **extra)
+
+
+def duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    """The client_ids (trimmed) that occur more than once in ``raw``."""
+    return _duplicate_ids(raw, schema).select(CLIENT_ID)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import polars as pl
 
+from engine.contract import ONLY_DUPLICATE
 from engine.errors import RowProblem, UsageError
 from engine.grouping import Strategy, bsn_aggregation, bsn_or_zero, packed_outcomes
 from engine.layout import publication_table
-from engine.outcome import VALUES, OnInvalid, Reconciliation, collect_checked
-from engine.pipeline import GETELD, RULE_PREFIX, Plan, classify, outcome
+from engine.outcome import VALUES, OnInvalid, Reconciliation, collect_checked, exact_profiles
+from engine.pipeline import DUBBEL_TELT, GETELD, RULE_PREFIX, Plan, classify, dubbel_telt, outcome
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.report import heading, nl_int
@@ -60,7 +61,7 @@ def count_file(
 ) -> CountResult:
     """Count one input file: the engine's entry point for the CLI and for tests."""
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path, lezen), ruleset, peildatum)
+    plan = classify(open_source(path, lezen), ruleset, peildatum, rules_first=True)
     return run_count(plan, on_invalid, quarantine, allow_bsn, strategy)
 
 
@@ -77,16 +78,29 @@ def count_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame:
     if packed is not None:
         return packed
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
-    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", "profiel", "status").agg(
+    # Rules-first, the records have no profile (it comes from the candidates) but mark the
+    # duplicates that would otherwise count (engine.outcome.exact_profiles).
+    by = [ONLY_DUPLICATE] if plan.candidates is not None else ["profiel"]
+    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", *by, "status").agg(
         pl.len().alias("n"), *bsn_aggregation(plan)
     )
     decided = outcome(plan.ruleset, plan.peildatum)
-    return (
+    grouped = (
         grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
         .with_columns(bsn_or_zero(plan))
-        .select("uitkomst", "reden", *CELL_KEYS, "status", "n", BSN_COLUMN)
     )
+    if plan.candidates is not None:
+        return grouped.select(
+            "uitkomst",
+            "reden",
+            *CELL_KEYS[:2],
+            "status",
+            dubbel_telt(plan.ruleset, plan.peildatum).alias(DUBBEL_TELT),
+            "n",
+            BSN_COLUMN,
+        )
+    return grouped.select("uitkomst", "reden", *CELL_KEYS, "status", "n", BSN_COLUMN)
 
 
 def run_count(
@@ -101,9 +115,14 @@ def run_count(
     One query over the file under the on-invalid policy (engine.outcome.collect_checked);
     BSN-like client_ids stop the run (engine.privacy) unless ``allow_bsn``.
     """
-    checked = collect_checked(plan, count_groups(plan, strategy), on_invalid, quarantine, allow_bsn)
+    cell = {k: pl.col(k) for k in CELL_KEYS}
+    also = [plan.profiles(cell)] if plan.candidates is not None else []
+    checked = collect_checked(plan, count_groups(plan, strategy), on_invalid, quarantine, allow_bsn, also)
     outcomes, reconciliation = checked.result, checked.reconciliation
-    cells = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(*CELL_KEYS).agg(pl.col("n").sum())
+    if plan.candidates is not None:
+        cells = exact_profiles(plan, checked.also[0], cell, outcomes)
+    else:
+        cells = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(*CELL_KEYS).agg(pl.col("n").sum())
     statuses = outcomes.group_by("status").agg(pl.col("n").sum())
     return CountResult(
         table=publication_table(cells, plan.indeling),

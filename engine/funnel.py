@@ -130,7 +130,7 @@ def funnel_file(
 ) -> FunnelResult:
     """The funnel of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path, lezen), ruleset, peildatum)
+    plan = classify(open_source(path, lezen), ruleset, peildatum, rules_first=True)
     return run_funnel(plan, niveau, amr, on_invalid, quarantine, allow_bsn, min_aantal)
 
 

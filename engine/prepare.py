@@ -28,6 +28,7 @@ from pathlib import Path
 import polars as pl
 
 import engine
+from engine import progress
 from engine.contract import CONTRACT_VERSION, RAW_PREFIX, REQUIRED_COLUMNS, normalise
 from engine.errors import UsageError
 from engine.indeling import INDELING_FILES, default_indeling
@@ -48,7 +49,7 @@ from engine.paths import rules_dir
 from engine.privacy import BSN_COLUMN, bsn_count, check_bsn
 from engine.readers import ReadOptions
 from engine.rules import available
-from engine.source import PREPARED_KEY, Source, open_source
+from engine.source import PREPARED_KEY, Source, open_source, size_of
 
 #: The columns of a prepared file, in order.
 PREPARED_COLUMNS = [*ROW_COLUMNS, SLEUTEL, AANTAL, "waarde", RECORD]
@@ -143,7 +144,8 @@ def prepare_source(
                 )
                 .sink_parquet(quarantined, lazy=True)
             )
-        pl.collect_all(queries)
+        with progress.bezig("Voorbereiden", *size_of(source)):
+            pl.collect_all(queries)
         written = pl.scan_parquet(staged)
         counts, details, statuses, indiceringen = pl.collect_all(
             [

@@ -30,8 +30,8 @@ from engine.errors import RowProblem
 from engine.grouping import grouped_outcomes
 from engine.indeling import Indeling
 from engine.layout import MISSING_PREFIX, Niveau, laid_out, publication_order
-from engine.outcome import OnInvalid, Reconciliation, collect_checked
-from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
+from engine.outcome import OnInvalid, Reconciliation, collect_checked, exact_profiles
+from engine.pipeline import DUBBEL_TELT, GETELD, ONDERDEEL_PREFIX, Plan, classify
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.report import heading, json_header, nl_int, nl_pct
@@ -99,7 +99,7 @@ def profiel_file(
 ) -> ProfielResult:
     """The profile gap of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path, lezen), ruleset, peildatum)
+    plan = classify(open_source(path, lezen), ruleset, peildatum, rules_first=True)
     return run_profiel(plan, niveau, on_invalid, quarantine, allow_bsn)
 
 
@@ -114,17 +114,22 @@ def run_profiel(
     verdicts; the counted ones make the profile figures, all of them the reconciliation."""
     ruleset = plan.ruleset
     onderdelen = [ONDERDEEL_PREFIX + o.id for o in ruleset.profiel.onderdeel]
-    # On a prepared file the records are grouped on their packed key first (as count does).
-    keep = {"gemeente": pl.col("gemeente"), "profiel": pl.col("profiel"), "leeg": leeg_expr()}
-    keep |= {o: pl.col(o) for o in onderdelen}
-    query = (
-        grouped_outcomes(plan, keep)
-        .group_by("uitkomst", "reden", "gemeente", "profiel", "leeg", *onderdelen)
-        .agg(pl.col("n").sum(), pl.col(BSN_COLUMN).sum())
-    )
-    checked = collect_checked(plan, query, on_invalid, quarantine, allow_bsn)
-    outcomes = checked.result.drop(BSN_COLUMN)
-    cells = outcomes.filter(pl.col("uitkomst") == GETELD).drop("uitkomst", "reden")
+    shown = {"gemeente": pl.col("gemeente"), "profiel": pl.col("profiel"), "leeg": leeg_expr()}
+    shown |= {o: pl.col(o) for o in onderdelen}
+    if plan.candidates is not None:
+        # Rules-first: the records give the reconciliation, the counted candidates the profile.
+        query = grouped_outcomes(plan, {"gemeente": pl.col("gemeente"), DUBBEL_TELT: pl.col(DUBBEL_TELT)})
+        checked = collect_checked(plan, query, on_invalid, quarantine, allow_bsn, [plan.profiles(shown)])
+        cells = exact_profiles(plan, checked.also[0], shown, checked.result)
+    else:
+        # On a prepared file the records are grouped on their packed key first (as count does).
+        query = (
+            grouped_outcomes(plan, shown)
+            .group_by("uitkomst", "reden", *shown)
+            .agg(pl.col("n").sum(), pl.col(BSN_COLUMN).sum())
+        )
+        checked = collect_checked(plan, query, on_invalid, quarantine, allow_bsn)
+        cells = checked.result.filter(pl.col("uitkomst") == GETELD).drop("uitkomst", "reden", BSN_COLUMN)
     cells = cells.with_columns(pl.col("gemeente").cast(pl.String))
     cells = cells.with_columns(plan.indeling.amr_of(pl.col("gemeente")).alias("amr"))
     contributions = _contributions(cells, ruleset)

@@ -28,6 +28,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import polars as pl
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -156,3 +157,37 @@ class _Records(ProgressColumn):
         if task.total is None:
             return Text(f"{_nl(task.completed)} records")
         return Text(f"{_nl(task.completed)} van {_nl(task.total)} records")
+
+
+# --- progress of a Polars query ------------------------------------------------------------------
+
+#: The ``tik`` of the bar that is running now (:func:`bezig`), else one that does nothing.
+_actief: Tik = _niets
+
+
+def tel(expr: pl.Expr, dtype: pl.DataType, passes: int = 1) -> pl.Expr:
+    """``expr`` unchanged, telling the running bar (if any) how many records went by: one
+    Python call per streamed batch, not per record. Put it on a column every record of the
+    query passes once; when the query reads every record ``passes`` times one after the other,
+    put it on each and every pass counts for its share (engine.contract: the duplicate check
+    reads client_id first, then the records follow)."""
+
+    def door(batch: pl.Series) -> pl.Series:
+        _actief(batch.len() // passes)
+        return batch
+
+    return expr.map_batches(door, return_dtype=dtype, is_elementwise=True)
+
+
+@contextmanager
+def bezig(label: str, rijen: int | None, grootte: int | None) -> Iterator[None]:
+    """Show a bar labelled ``label`` while the block runs a query whose records pass :func:`tel`:
+    ``rijen`` records in all (None: unknown), from an input of ``grootte`` bytes (None: unknown);
+    only for large work on a terminal, as chosen for this run (:func:`gekozen`)."""
+    global _actief
+    with gekozen().balk(label, rijen, groot=is_groot(rijen=rijen, bytes=grootte)) as tik:
+        vorige, _actief = _actief, tik
+        try:
+            yield
+        finally:
+            _actief = vorige

@@ -45,3 +45,14 @@ def open_source(inputs: str | Path | Sequence[str | Path], options: ReadOptions 
     from engine.readers import open_input
 
     return open_input(inputs, options)
+
+
+def size_of(source: Source) -> tuple[int | None, int | None]:
+    """How many records (known without reading them: a Parquet footer) and how many bytes the
+    input has, as far as known: for the progress bar (engine.progress)."""
+    parts = source.plan.parts if source.plan is not None else []
+    sizes = [p.path.stat().st_size for p in parts if p.path.is_file()]
+    rows = None
+    if source.format == "parquet":
+        rows = int(source.frame.select(pl.len()).collect().item())
+    return rows, (sum(sizes) if sizes else None)

@@ -79,6 +79,7 @@ def werklijst_file(
     if (amr is None) == (gemeente is None):
         raise UsageError("geef precies één van --amr N of --gemeente NAAM (de werklijst is per regio of gemeente)")
     ruleset = select_ruleset(rules, peildatum)
+    # Whole records: the list names each client's missing onderdelen.
     plan = classify(open_source(path, lezen), ruleset, peildatum)
     indeling = plan.indeling
     if amr is not None:

@@ -143,11 +143,7 @@ def _expand(inputs: Sequence[str | Path], scratch: Path) -> list[tuple[Path, str
             continue
         path = Path(text)
         if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and not _not_data(p.relative_to(path))
-            )
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not _not_data(p.relative_to(path)))
             if not files:
                 raise FileError(f"map {path} bevat geen bestanden")
             found += [(p, str(p)) for p in files]
@@ -239,11 +235,7 @@ def _parts(path: Path, name: str, scratch: Path) -> list[Part]:
             archive = zipfile.ZipFile(path)
         except zipfile.BadZipFile as exc:
             raise FileError(f"{name}: beschadigd zip-bestand: {exc}") from None
-        members = [
-            m
-            for m in archive.infolist()
-            if not m.is_dir() and not _not_data(Path(m.filename))
-        ]
+        members = [m for m in archive.infolist() if not m.is_dir() and not _not_data(Path(m.filename))]
         if not members:
             raise FileError(f"{name}: het zip-bestand bevat geen bestanden")
         parts: list[Part] = []
