@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from engine import values
-from engine.contract import ALL_CHECKS, AS_READ_PREFIX, RAW_PREFIX
+from engine.contract import ALL_CHECKS, AS_READ_PREFIX, RAW_PREFIX, per_distinct
 from engine.errors import RowProblem, UsageError
 from engine.grouping import grouped_outcomes
 from engine.indeling import ROUTES, Indeling
@@ -175,7 +175,8 @@ def _reading_keys(plan: Plan) -> dict[str, pl.Expr]:
         return {}
     gemeente = values.as_text(pl.col(RAW_PREFIX + "gemeente"), plan.source.schema["gemeente"])
     return {
-        VIA: plan.indeling.route(gemeente),
+        # Per distinct name of a batch, as the gemeente itself is matched (engine.contract).
+        VIA: per_distinct(gemeente, plan.indeling.route, pl.Enum(ROUTES)),
         GEEN_EINDE: values.is_sentinel("indicering_einde", pl.col(AS_READ_PREFIX + "indicering_einde")),
     }
 
