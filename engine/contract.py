@@ -441,11 +441,8 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     """
     ids = client_id_text(schema[CLIENT_ID])
     hashed = _id_hash(ids)
-    # The first of the two passes over every record the progress bar counts (see normalise).
     candidates = (
-        raw.select(_id_hash(progress.tel(ids, pl.String(), passes=2)).sort().alias("_hash"))
-        .filter(pl.col("_hash") == pl.col("_hash").shift(1))
-        .unique("_hash")
+        raw.select(hashed.sort().alias("_hash")).filter(pl.col("_hash") == pl.col("_hash").shift(1)).unique("_hash")
     )
     return (
         raw.select(ids.alias(CLIENT_ID), hashed.alias("_hash"))
@@ -536,10 +533,6 @@ def record_columns(
     return RecordColumns(first, second)
 
 
-#: Set by normalise() (with the duplicate check) where a row breaks no check but client_id_dubbel.
-ONLY_DUPLICATE = "_alleen_dubbel"
-
-
 def normalise(
     raw: pl.LazyFrame,
     schema: pl.Schema,
@@ -548,7 +541,8 @@ def normalise(
     datumformaten: dict[str, str] | None = None,
     folded_values: Sequence[str] = (),
     deferred: Sequence[str] = (),
-    duplicates: bool = True,
+    duplicates: pl.Series | None = None,
+    shows_progress: bool = True,
 ) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
@@ -559,45 +553,46 @@ def normalise(
     ``deferred``: profile columns (:data:`PROFILE_COLUMNS`) left out, to be computed later for
     fewer rows (engine.pipeline); their raw inputs then exist only as ``ruw__<name>``, so
     nothing can read a raw list under its normalised name.
-    ``duplicates``: False leaves out the check client_id_dubbel, which needs every row of the
-    file: only for rows whose duplicates are accounted for elsewhere (engine.pipeline).
+    ``duplicates``: the client_ids that occur more than once in the whole file, when they were
+    found before (:func:`duplicate_ids`, engine.pipeline.prepass); None finds them in the same
+    query (two more reads of client_id, joined back).
+    ``shows_progress``: the records count on the progress bar (engine.progress); not for a
+    second query over some of the same records.
     """
     check_schema(schema)
     later = set(profile_inputs(deferred))
-    frame = raw.select(
+    # Every record of the file passes here once: what the progress bar counts.
+    frame = (progress.tel(raw) if shows_progress else raw).select(
         *(pl.col(c) for c in REQUIRED_COLUMNS if c not in later),
         *(pl.col(c).alias(RAW_PREFIX + c) for c in REQUIRED_COLUMNS),
     )
-    columns = record_columns(schema, indeling, peildatum, datumformaten, folded_values, deferred)
-    if duplicates:
-        # Every record of the file passes here, after the duplicate check's first pass over
-        # client_id: the two passes the progress bar counts.
-        columns.first[CLIENT_ID] = progress.tel(columns.first[CLIENT_ID], pl.String(), passes=2)
-    frame = columns.apply(frame)
-    checks = CHECKS
-    if duplicates:
+    frame = record_columns(schema, indeling, peildatum, datumformaten, folded_values, deferred).apply(frame)
+    if duplicates is None:
         # The duplicate ids are few: build the join's hash table on them, always. Left to choose,
         # the streaming join samples both inputs first, and so held every normalised record in
         # memory until the duplicate check was done (measured at 30M rows: peak 5.1 -> 2.6 GB).
         frame = frame.join(
-            _duplicate_ids(raw, schema), on=CLIENT_ID, how="left", maintain_order="left", build_side="force_right"
+            _duplicate_ids(raw, schema),
+            on=CLIENT_ID,
+            how="left",
+            maintain_order="left",
+            build_side="force_right",
         )
+    elif duplicates.is_empty():
+        frame = frame.with_columns(pl.lit(False).alias(DUPLICATE_FLAG))
     else:
-        checks = tuple(c for c in CHECKS if c.reden != DUPLICATE_CHECK)
+        frame = frame.with_columns(pl.col(CLIENT_ID).is_in(duplicates.implode()).alias(DUPLICATE_FLAG))
 
     afgewezen: pl.Expr = pl.lit(None, dtype=pl.String)
     waarde: pl.Expr = pl.lit(None, dtype=pl.String)
-    for check in reversed(checks):
+    for check in reversed(CHECKS):
         fails = check.fails(schema).fill_null(False)
         afgewezen = pl.when(fails).then(pl.lit(check.reden)).otherwise(afgewezen)
         waarde = pl.when(fails).then(check.waarde(schema)).otherwise(waarde)
-    extra = {}
-    if duplicates:
-        others = [c.fails(schema).fill_null(False) for c in checks if c.reden != DUPLICATE_CHECK]
-        extra[ONLY_DUPLICATE] = pl.col(DUPLICATE_FLAG).fill_null(False) & ~pl.any_horizontal(others)
-    return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"), **extra)
+    return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"))
 
 
 def duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
-    """The client_ids (trimmed) that occur more than once in ``raw``."""
+    """The client_ids (trimmed) that occur more than once in ``raw``: a query that reads only
+    client_id (twice), for :func:`normalise`'s ``duplicates``."""
     return _duplicate_ids(raw, schema).select(CLIENT_ID)

@@ -13,12 +13,11 @@ from pathlib import Path
 
 import polars as pl
 
-from engine.contract import ONLY_DUPLICATE
 from engine.errors import RowProblem, UsageError
 from engine.grouping import Strategy, bsn_aggregation, bsn_or_zero, packed_outcomes
 from engine.layout import publication_table
 from engine.outcome import VALUES, OnInvalid, Reconciliation, collect_checked, exact_profiles
-from engine.pipeline import DUBBEL_TELT, GETELD, RULE_PREFIX, Plan, classify, dubbel_telt, outcome
+from engine.pipeline import GETELD, RULE_PREFIX, Plan, classify, outcome
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.report import heading, nl_int
@@ -78,29 +77,18 @@ def count_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame:
     if packed is not None:
         return packed
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
-    # Rules-first, the records have no profile (it comes from the candidates) but mark the
-    # duplicates that would otherwise count (engine.outcome.exact_profiles).
-    by = [ONLY_DUPLICATE] if plan.candidates is not None else ["profiel"]
-    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", *by, "status").agg(
+    # Rules-first, the records have no profile: it comes from the counted candidates.
+    profiel = [] if plan.candidates is not None else ["profiel"]
+    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", *profiel, "status").agg(
         pl.len().alias("n"), *bsn_aggregation(plan)
     )
     decided = outcome(plan.ruleset, plan.peildatum)
-    grouped = (
+    return (
         grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
         .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
         .with_columns(bsn_or_zero(plan))
+        .select("uitkomst", "reden", *CELL_KEYS[:2], *profiel, "status", "n", BSN_COLUMN)
     )
-    if plan.candidates is not None:
-        return grouped.select(
-            "uitkomst",
-            "reden",
-            *CELL_KEYS[:2],
-            "status",
-            dubbel_telt(plan.ruleset, plan.peildatum).alias(DUBBEL_TELT),
-            "n",
-            BSN_COLUMN,
-        )
-    return grouped.select("uitkomst", "reden", *CELL_KEYS, "status", "n", BSN_COLUMN)
 
 
 def run_count(

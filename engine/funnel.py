@@ -279,7 +279,7 @@ def _groups(per_gemeente: pl.DataFrame, indeling: Indeling, niveau: Niveau, amr:
     else:
         niveaus = {
             Niveau.NEDERLAND: ("nederland",),
-            Niveau.AMR: ("arbeidsmarktregio", "onbekend", "nederland"),
+            Niveau.ARBEIDSMARKTREGIO: ("arbeidsmarktregio", "onbekend", "nederland"),
             Niveau.GEMEENTE: ("gemeente", "onbekend", "nederland"),
         }[niveau]
     rows = {

@@ -146,13 +146,17 @@ def packed_outcomes(plan: Plan, keep: Mapping[str, pl.Expr], strategy: Strategy 
 
 
 def bsn_aggregation(plan: Plan) -> list[pl.Expr]:
-    """The BSN count (engine.privacy) for an aggregation over the records of a raw file;
-    none for a prepared file (checked when it was prepared)."""
-    return [] if plan.source.prepared is not None else [bsn_count("client_id")]
+    """The BSN count (engine.privacy) for an aggregation over the records of a raw file; none
+    for a prepared file (checked when it was prepared) or when the plan's prepass counted them."""
+    return [] if _bsn_known(plan) else [bsn_count("client_id")]
 
 
 def bsn_or_zero(plan: Plan) -> pl.Expr:
-    return pl.lit(0, dtype=pl.Int64).alias(BSN_COLUMN) if plan.source.prepared is not None else pl.col(BSN_COLUMN)
+    return pl.lit(0, dtype=pl.Int64).alias(BSN_COLUMN) if _bsn_known(plan) else pl.col(BSN_COLUMN)
+
+
+def _bsn_known(plan: Plan) -> bool:
+    return plan.source.prepared is not None or plan.prepass is not None
 
 
 def _canonical(

@@ -149,9 +149,6 @@ class Niveau(StrEnum):
     NEDERLAND = "nederland"
     ARBEIDSMARKTREGIO = "arbeidsmarktregio"
     GEMEENTE = "gemeente"
-    #: Alias of ARBEIDSMARKTREGIO (not a fourth level), for code still naming the old member;
-    #: remove once engine.funnel and engine.profiel say ARBEIDSMARKTREGIO.
-    AMR = "arbeidsmarktregio"
 
     @classmethod
     def _missing_(cls, value: object) -> Niveau | None:

@@ -24,7 +24,7 @@ from engine.contract import ALL_CHECKS, check_by_reden
 from engine.errors import InvalidRowsError, RowProblem, UsageError, shown
 from engine.indeling import Indeling
 from engine.output import maybe_atomic_path
-from engine.pipeline import AFGEWEZEN, DUBBEL_TELT, GETELD, UITGESLOTEN, Plan
+from engine.pipeline import AFGEWEZEN, GETELD, UITGESLOTEN, Plan
 from engine.privacy import BSN_COLUMN, check_bsn
 from engine.report import nl_int
 from engine.rules import RuleSet
@@ -152,7 +152,8 @@ def collect_checked(
         with progress.bezig("Tellen", *size_of(plan.source)):
             result, *others = pl.collect_all(queries)[: 1 + len(also)]
         reconciliation = reconcile(result, plan.ruleset)
-        check_bsn(bsn_found(result), reconciliation.gelezen, allow_bsn)
+        found = plan.prepass.bsn if plan.prepass is not None else bsn_found(result)
+        check_bsn(found, reconciliation.gelezen, allow_bsn)
         problems = problems_from(rejected_details(plan), plan.indeling) if reconciliation.n_afgewezen else []
         enforce(problems, reconciliation.gelezen, on_invalid)
     return Checked(result=result, reconciliation=reconciliation, problems=problems, also=others)
@@ -168,37 +169,26 @@ class InconsistentCount(RuntimeError):
 def exact_profiles(
     plan: Plan, found: pl.DataFrame, keys: Mapping[str, pl.Expr], outcomes: pl.DataFrame
 ) -> pl.DataFrame:
-    """The counted rows per ``keys`` with ``n``, from ``found`` (:meth:`Plan.profiles`, run in the
-    same collection as ``outcomes``), checked against ``outcomes`` (an aggregation with
-    ``uitkomst``, ``n`` and, rules-first, :data:`DUBBEL_TELT`).
+    """The counted rows per ``keys`` with ``n`` (:meth:`Plan.profiles`, run in the same
+    collection as ``outcomes``, an aggregation with ``uitkomst`` and ``n`` over every record),
+    checked against ``outcomes``.
 
-    Rules-first, the candidates still hold the duplicates that otherwise count: when there are
-    any, a second, small query finds their groups and takes them out. Then the two queries
-    must agree, per every key they share, on how many rows are counted; if they do not, the
-    run stops (InconsistentCount) rather than publish either figure.
+    On a rules-first plan the two come from two queries; they must agree, per every key they
+    share, on how many rows are counted. If they do not, the run stops (InconsistentCount)
+    rather than publish either figure.
     """
     if plan.candidates is None:
         return found
-    dubbel = int(outcomes.filter(pl.col(DUBBEL_TELT))["n"].sum()) if DUBBEL_TELT in outcomes.columns else 0
-    if dubbel:
-        wrong = plan.duplicate_profiles(keys).collect(engine="streaming")
-        found = (
-            found.join(wrong, on=list(keys), how="left", nulls_equal=True, suffix="_dubbel")
-            .with_columns(pl.col("n") - pl.col("n_dubbel").fill_null(0))
-            .drop("n_dubbel")
-            .filter(pl.col("n") > 0)
-        )
-        dubbel -= int(wrong["n"].sum())
     shared = [k for k in keys if k in outcomes.columns]
     counted = outcomes.filter(pl.col("uitkomst") == GETELD).group_by(shared).agg(pl.col("n").sum())
     mine = found.group_by(shared).agg(pl.col("n").sum())
     differ = counted.join(mine, on=shared, how="full", nulls_equal=True, coalesce=True).filter(
         pl.col("n").fill_null(0) != pl.col("n_right").fill_null(0)
     )
-    if dubbel or not differ.is_empty():
+    if not differ.is_empty():
         raise InconsistentCount(
             "interne fout: de telling per record en de telling van de profielen verschillen "
-            f"({differ.height} groepen, {dubbel} dubbele client_ids); er is geen tabel gemaakt. "
+            f"({differ.height} groepen); er is geen tabel gemaakt. "
             "Meld dit met het bestand bij de beheerders van transparantie."
         )
     return found

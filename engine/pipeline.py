@@ -5,6 +5,10 @@ Every row ends in exactly one ``uitkomst``:
 * ``afgewezen``  — breaks the input contract; ``reden`` names the check;
 * ``uitgesloten`` — fails a counting rule; ``reden`` names the first rule it fails;
 * ``geteld``     — counted, in the cell (gemeente, klantsoort, profiel).
+
+The commands that count read a raw file rules-first (:func:`with_rules`): one small collection
+over client_id (:func:`prepass`: duplicates, BSN check), then one collection of two queries, every
+record on the columns the rules read and the counted candidates with their profile.
 """
 
 from __future__ import annotations
@@ -15,30 +19,28 @@ from datetime import date
 
 import polars as pl
 
+from engine import progress
 from engine.contract import (
     CLIENT_ID,
     KLANTSOORT_CHECK,
-    ONLY_DUPLICATE,
     PROFILE_COLUMNS,
     RAW_PREFIX,
+    client_id_text,
     duplicate_ids,
     normalise,
     record_columns,
 )
 from engine.indeling import Indeling, default_indeling
 from engine.prepared import prepared_record
+from engine.privacy import BSN_COLUMN, bsn_count
 from engine.rules import RuleSet
-from engine.source import Source
+from engine.source import Source, size_of
 
 GETELD, UITGESLOTEN, AFGEWEZEN = "geteld", "uitgesloten", "afgewezen"
 UITKOMSTEN = (GETELD, UITGESLOTEN, AFGEWEZEN)
 RULE_PREFIX = "regel__"
 SIGNAAL_PREFIX = "signaal__"
 ONDERDEEL_PREFIX = "onderdeel__"
-#: Rules-first plans (see with_rules): True for a duplicate that breaks no other check and
-#: holds every rule. The counted candidates hold those too; this is how a command knows it
-#: must take them out again (engine.outcome.exact_profiles).
-DUBBEL_TELT = "_dubbel_telt"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Plan:
     #: Rules-first (a raw file): the rows that may be counted, with their profile; the records
     #: above then have none (engine.pipeline.with_rules). None: the records have the profile.
     candidates: pl.LazyFrame | None = None
+    #: Rules-first: the duplicates and the BSN check, found before (engine.pipeline.prepass).
+    prepass: Prepass | None = None
 
     def quarantine(self) -> pl.LazyFrame:
         """The rejected rows as they were read (as prepared, for a prepared file), with
@@ -67,22 +71,11 @@ class Plan:
 
     def profiles(self, keys: Mapping[str, pl.Expr]) -> pl.LazyFrame:
         """The counted rows per ``keys`` (name: expression, which may read the profile columns),
-        with ``n``; on a rules-first plan, duplicates that hold every rule are still among them
-        (see engine.outcome.exact_profiles)."""
+        with ``n``."""
         counted = self.candidates
         if counted is None:
             counted = self.frame.filter(pl.col("uitkomst") == GETELD)
         return counted.group_by(*(e.alias(k) for k, e in keys.items())).agg(pl.len().alias("n"))
-
-    def duplicate_profiles(self, keys: Mapping[str, pl.Expr]) -> pl.LazyFrame:
-        """:meth:`profiles` of the candidates whose client_id occurs more than once in the file."""
-        assert self.candidates is not None
-        ids = duplicate_ids(self.source.frame, self.source.schema)
-        return (
-            self.candidates.join(ids, on=CLIENT_ID, how="semi")
-            .group_by(*(e.alias(k) for k, e in keys.items()))
-            .agg(pl.len().alias("n"))
-        )
 
 
 def first_failing(flags: dict[str, pl.Expr]) -> pl.Expr:
@@ -122,12 +115,6 @@ def outcome(
     if waarde_van_indicering is not None:
         decided["waarde"] = pl.when(no_klantsoort).then(waarde_van_indicering).otherwise("waarde")
     return decided
-
-
-def dubbel_telt(ruleset: RuleSet, peildatum: date | None) -> pl.Expr:
-    """:data:`DUBBEL_TELT` from the record's (or a group's) flags."""
-    flags = [pl.col(RULE_PREFIX + rid) for rid in ruleset.condition_sql(peildatum)]
-    return pl.col(ONLY_DUPLICATE) & pl.all_horizontal(flags) & pl.col("klantsoort").is_not_null()
 
 
 def counted_expr(ruleset: RuleSet, peildatum: date | None) -> pl.Expr:
@@ -181,10 +168,34 @@ def rules_mask(source: Source, ruleset: RuleSet, peildatum: date | None, indelin
     return pl.struct(*inputs).map_batches(holds, return_dtype=pl.Boolean, is_elementwise=True)
 
 
-def counted_candidates(source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling) -> pl.LazyFrame:
-    """The rows of a raw file that hold every rule, have a klantsoort and break no contract
-    check but perhaps client_id_dubbel, with their profile: the counted rows, plus those
-    duplicates (which only the whole file can tell; see :func:`with_rules`)."""
+@dataclass(frozen=True)
+class Prepass:
+    """What a rules-first count learns from client_id alone, in one collection before the rest:
+    the ids that occur more than once, the BSN-like ids and the records read."""
+
+    duplicates: pl.Series
+    bsn: int
+    read: int
+
+
+def prepass(source: Source) -> Prepass:
+    """Read client_id for the duplicate check and the BSN check (engine.privacy), one small
+    collection. Found first, the duplicates are a literal in both queries of the count, so the
+    counted candidates are exact, and the BSN check costs no aggregation in them."""
+    # The progress bar counts the records as the BSN check reads them.
+    ids = progress.tel(source.frame).select(client_id_text(source.schema[CLIENT_ID]).alias(CLIENT_ID))
+    checks = ids.select(pl.len().alias("n"), bsn_count(CLIENT_ID))
+    with progress.bezig("Controleren", *size_of(source)):
+        queries = [duplicate_ids(source.frame, source.schema), checks]
+        duplicates, counts = pl.collect_all(queries, engine="streaming")
+    return Prepass(duplicates.get_column(CLIENT_ID), int(counts[BSN_COLUMN].item()), int(counts["n"].item()))
+
+
+def counted_candidates(
+    source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling, duplicates: pl.Series
+) -> pl.LazyFrame:
+    """The counted rows of a raw file, with their profile: the rows that hold every rule, have
+    a klantsoort and break no contract check (``duplicates``: see :func:`prepass`)."""
     mask = rules_mask(source, ruleset, peildatum, indeling)
     if source.format == "csv":
         # Our CSV reader is a Python IO source: Polars would have to pickle the mask to hand it
@@ -200,33 +211,38 @@ def counted_candidates(source: Source, ruleset: RuleSet, peildatum: date | None,
         peildatum,
         source.datumformaten,
         ruleset.folded_values(),
-        duplicates=False,
+        duplicates=duplicates,
+        shows_progress=False,
     )
     return _with_profile(_flagged(record, ruleset, peildatum).filter(counted_expr(ruleset, peildatum)), ruleset)
 
 
 def with_rules(
     source: Source, ruleset: RuleSet, peildatum: date | None, indeling: Indeling, rules_first: bool = False
-) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+) -> tuple[pl.LazyFrame, pl.LazyFrame | None, Prepass | None]:
     """The normalised record with every rule and signaal flag and klantsoort, and (when the
-    profile is there) every onderdeel flag and profiel; and the counted candidates, or None.
+    profile is there) every onderdeel flag and profiel; the counted candidates, or None; and
+    the prepass, or None.
 
     ``rules_first`` (a raw file): the rules are decided on the cheap columns for every row,
     and the profile columns (list components, taaksoortvragen) are read and normalised only for
     the rows that hold them, in a second query (:func:`counted_candidates`) of the same
     collection. Normalising those 25 columns on every row was most of a raw count's work and
-    most of its memory, and no command shows the profile of a row that is not counted (explain,
-    which shows it for any record, asks for the record whole). A profile column that a rule,
-    signaal or the klantsoort reads is still computed on every row.
-
-    The candidates cannot know duplicates (that takes the whole file); the record marks
-    ``_alleen_dubbel``, the duplicates that break no other check, so the caller can tell
-    when some of those hold every rule and take them out (engine.outcome).
+    most of its memory, and no command that counts shows the profile of a row that is not
+    counted (explain and werklijst, which show it per record, ask for whole records). A profile
+    column that a rule, signaal or the klantsoort reads is still computed on every row. The
+    duplicates and the BSN check come first, from client_id alone (:func:`prepass`).
     """
     if source.prepared is not None:
         record = prepared_record(source, ruleset, peildatum, indeling)
-        return _with_profile(_flagged(record, ruleset, peildatum), ruleset), None
+        return _with_profile(_flagged(record, ruleset, peildatum), ruleset), None, None
     deferred = tuple(c for c in PROFILE_COLUMNS if c not in _read_by_rules(ruleset)) if rules_first else ()
+    if not deferred:
+        record = normalise(
+            source.frame, source.schema, indeling, peildatum, source.datumformaten, ruleset.folded_values()
+        )
+        return _with_profile(_flagged(record, ruleset, peildatum), ruleset), None, None
+    before = prepass(source)
     record = normalise(
         source.frame,
         source.schema,
@@ -235,11 +251,10 @@ def with_rules(
         source.datumformaten,
         ruleset.folded_values(),
         deferred,
+        before.duplicates,
     )
-    flagged = _flagged(record, ruleset, peildatum)
-    if not deferred:
-        return _with_profile(flagged, ruleset), None
-    return flagged, counted_candidates(source, ruleset, peildatum, indeling)
+    candidates = counted_candidates(source, ruleset, peildatum, indeling, before.duplicates)
+    return _flagged(record, ruleset, peildatum), candidates, before
 
 
 def classify(
@@ -253,11 +268,9 @@ def classify(
     ``rules_first``: the profile of the counted rows only, in :attr:`Plan.candidates` (see
     :func:`with_rules`), for the commands that count."""
     indeling = indeling or default_indeling()
-    flagged, candidates = with_rules(source, ruleset, peildatum, indeling, rules_first)
+    flagged, candidates, before = with_rules(source, ruleset, peildatum, indeling, rules_first)
     raw_indicering = pl.col(RAW_PREFIX + "indicering").cast(pl.String)
     frame = flagged.with_columns(**outcome(ruleset, peildatum, raw_indicering))
-    if candidates is not None:
-        frame = frame.with_columns(dubbel_telt(ruleset, peildatum).alias(DUBBEL_TELT))
     return Plan(
         frame=frame,
         ruleset=ruleset,
@@ -266,4 +279,5 @@ def classify(
         source=source,
         flagged=flagged,
         candidates=candidates,
+        prepass=before,
     )

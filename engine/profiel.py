@@ -31,7 +31,7 @@ from engine.grouping import grouped_outcomes
 from engine.indeling import Indeling
 from engine.layout import MISSING_PREFIX, Niveau, laid_out, publication_order
 from engine.outcome import OnInvalid, Reconciliation, collect_checked, exact_profiles
-from engine.pipeline import DUBBEL_TELT, GETELD, ONDERDEEL_PREFIX, Plan, classify
+from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.report import heading, json_header, nl_int, nl_pct
@@ -91,7 +91,7 @@ def profiel_file(
     path: Path | str | Sequence[Path | str],
     rules: str = DEFAULT_RULES,
     peildatum: date | None = None,
-    niveau: Niveau = Niveau.AMR,
+    niveau: Niveau = Niveau.ARBEIDSMARKTREGIO,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     lezen: ReadOptions | None = None,
@@ -105,7 +105,7 @@ def profiel_file(
 
 def run_profiel(
     plan: Plan,
-    niveau: Niveau = Niveau.AMR,
+    niveau: Niveau = Niveau.ARBEIDSMARKTREGIO,
     on_invalid: OnInvalid = OnInvalid.FAIL,
     quarantine: Path | None = None,
     allow_bsn: bool = False,
@@ -118,7 +118,7 @@ def run_profiel(
     shown |= {o: pl.col(o) for o in onderdelen}
     if plan.candidates is not None:
         # Rules-first: the records give the reconciliation, the counted candidates the profile.
-        query = grouped_outcomes(plan, {"gemeente": pl.col("gemeente"), DUBBEL_TELT: pl.col(DUBBEL_TELT)})
+        query = grouped_outcomes(plan, {"gemeente": pl.col("gemeente")})
         checked = collect_checked(plan, query, on_invalid, quarantine, allow_bsn, [plan.profiles(shown)])
         cells = exact_profiles(plan, checked.also[0], shown, checked.result)
     else:
@@ -177,7 +177,7 @@ def _contributions(cells: pl.DataFrame, ruleset: RuleSet) -> pl.DataFrame:
 #: The niveaus each grouping shows (gemeenten first, then the regions ranked: see :func:`_layout`).
 _NIVEAUS = {
     Niveau.NEDERLAND: ("nederland",),
-    Niveau.AMR: ("arbeidsmarktregio", "onbekend", "nederland"),
+    Niveau.ARBEIDSMARKTREGIO: ("arbeidsmarktregio", "onbekend", "nederland"),
     Niveau.GEMEENTE: ("gemeente", "arbeidsmarktregio", "onbekend", "nederland"),
 }
 

@@ -165,18 +165,19 @@ class _Records(ProgressColumn):
 _actief: Tik = _niets
 
 
-def tel(expr: pl.Expr, dtype: pl.DataType, passes: int = 1) -> pl.Expr:
-    """``expr`` unchanged, telling the running bar (if any) how many records went by: one
-    Python call per streamed batch, not per record. Put it on a column every record of the
-    query passes once; when the query reads every record ``passes`` times one after the other,
-    put it on each and every pass counts for its share (engine.contract: the duplicate check
-    reads client_id first, then the records follow)."""
+def tel(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` unchanged, telling the running bar (if any) how many records went by: one
+    Python call per streamed batch, not per record, transparent to Polars' projection and filter
+    pushdown. Put it where every record of the query passes once (engine.contract: the records
+    being normalised)."""
 
-    def door(batch: pl.Series) -> pl.Series:
-        _actief(batch.len() // passes)
+    def door(batch: pl.DataFrame) -> pl.DataFrame:
+        _actief(batch.height)
         return batch
 
-    return expr.map_batches(door, return_dtype=dtype, is_elementwise=True)
+    return frame.map_batches(
+        door, predicate_pushdown=True, projection_pushdown=True, streamable=True, validate_output_schema=False
+    )
 
 
 @contextmanager

@@ -176,11 +176,18 @@ def test_disk_full_while_sinking_the_quarantine_names_it(
     quarantine = tmp_path / "q.parquet"
     quarantine.write_bytes(b"old quarantine")
 
+    real = pl.collect_all
+    calls: list[int] = []
+
     def full(queries, **kwargs):
+        calls.append(len(queries))
+        if len(calls) == 1:  # the prepass over client_id (engine.pipeline.prepass) reads only
+            return real(queries, **kwargs)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("engine.count.pl.collect_all", full)
     result = run("count", small, "--on-invalid", "quarantine", "--quarantine", quarantine)
+    assert calls[1] == 3  # the disk filled in the collection that sinks the quarantine
     assert_refused(result, f"kan uitvoer --quarantine {quarantine} niet schrijven", "No space left")
     assert "cannot read" not in result.stderr
     assert quarantine.read_bytes() == b"old quarantine"

@@ -1,8 +1,7 @@
 """The rules-first raw path (issue 12): count and profiel decide the rules on the cheap columns
 and read the profile only for the rows that hold them. It must give exactly what the plan over
-whole records gives, also when it has to correct itself (duplicates that would be counted), for
-CSV input, and for a rule set whose rules read a profile column; and it must refuse to publish
-when its two queries disagree."""
+whole records gives, also with duplicated ids (found first), for CSV input, and for a rule set
+whose rules read a profile column; and it must refuse to publish when its two queries disagree."""
 
 from __future__ import annotations
 
@@ -28,8 +27,8 @@ RULES = Path(__file__).resolve().parent.parent / "rules" / "teldefinitie-2025.to
 
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample plus duplicated ids: counted rows, excluded rows, and a duplicate that also
-    breaks another check (an unknown gemeente), so the correction of the candidates is needed."""
+    """The sample plus duplicated ids: of counted rows, of excluded rows, and duplicates that also
+    break another check (an unknown gemeente)."""
     base = pl.read_parquet(SAMPLE)
     counted = count_file(SAMPLE)
     assert counted.reconciliation.geteld > 0
@@ -52,10 +51,11 @@ def test_rules_first_count_equals_the_whole_record_plan_with_duplicates(messy: P
     assert fast.reconciliation == slow.reconciliation
     assert fast.reconciliation.afgewezen["client_id_dubbel"] == 2 * 65 + 10
     assert fast.table.equals(slow.table)
-    # The correction was needed: some duplicated ids would otherwise be counted.
+    # The duplicates were found first, so the candidates are exactly the counted rows.
     rf = classify(open_source(messy), select_ruleset("teldefinitie"), None, rules_first=True)
-    assert rf.candidates is not None
-    assert rf.candidates.select(pl.len()).collect().item() > fast.reconciliation.geteld
+    assert rf.candidates is not None and rf.prepass is not None
+    assert rf.prepass.duplicates.len() == 65 + 5
+    assert rf.candidates.select(pl.len()).collect().item() == fast.reconciliation.geteld
     assert pl.read_parquet(tmp_path / "a.parquet").equals(pl.read_parquet(tmp_path / "b.parquet"))
 
 
@@ -115,13 +115,13 @@ def test_queries_that_disagree_stop_the_run(monkeypatch: pytest.MonkeyPatch) -> 
 def test_the_bar_counts_every_record_once(monkeypatch: pytest.MonkeyPatch) -> None:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120)
-    seen: list[int] = []
+    seen: dict[int, int] = {}
     monkeypatch.setattr(engine.progress, "GROOT_RIJEN", 10)
     kies(Voortgang(stil=False, console=console))
     original = engine.progress._Teller.__call__
 
     def spy(self: engine.progress._Teller, n: int) -> None:
-        seen.append(n)
+        seen[id(self)] = seen.get(id(self), 0) + n
         original(self, n)
 
     monkeypatch.setattr(engine.progress._Teller, "__call__", spy)
@@ -129,7 +129,6 @@ def test_the_bar_counts_every_record_once(monkeypatch: pytest.MonkeyPatch) -> No
         result = count_file(SAMPLE)
     finally:
         kies(Voortgang())
-    read = result.reconciliation.gelezen
-    # Two passes (the duplicate check, then the records), each counting half its batch.
-    assert abs(sum(seen) - read) <= len(seen)
-    assert "Tellen" in buffer.getvalue()
+    # Two bars: the prepass over client_id ("Controleren"), then the count ("Tellen").
+    assert list(seen.values()) == [result.reconciliation.gelezen] * 2
+    assert "Controleren" in buffer.getvalue() and "Tellen" in buffer.getvalue()
