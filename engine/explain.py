@@ -427,10 +427,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def render_json(result: ExplainResult) -> str:
-    """JSON: {regels, geldig_vanaf, peildatum, clients: [the fields of ClientExplanation], missing}."""
+    """JSON: {regels, geldig_vanaf, peildatum, clienten: [the fields of ClientExplanation],
+    niet_gevonden: the ids asked for that the file does not hold}."""
     document = {
         **json_header(result.ruleset, result.peildatum),
-        "clients": [_jsonable(dataclasses.asdict(c)) for c in result.clients],
-        "missing": result.missing,
+        "clienten": [_jsonable(dataclasses.asdict(c)) for c in result.clients],
+        "niet_gevonden": result.missing,
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

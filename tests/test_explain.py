@@ -160,9 +160,9 @@ def test_json(small: Path) -> None:
     result = run("explain", small, "--client-id", "c", "--client-id", "zz", "--format", "json")
     assert result.exit_code == 2
     document = json.loads(result.stdout)
-    assert list(document) == ["regels", "geldig_vanaf", "peildatum", "clients", "missing"]
-    assert document["missing"] == ["zz"]
-    [c] = document["clients"]
+    assert list(document) == ["regels", "geldig_vanaf", "peildatum", "clienten", "niet_gevonden"]
+    assert document["niet_gevonden"] == ["zz"]
+    [c] = document["clienten"]
     assert (c["client_id"], c["record_nr"], c["uitkomst"], c["reden"], c["cel"]) == (
         "c",
         3,
