@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 EXIT_INPUT_ERROR = 2
 #: `count --strikt`: the table was computed but a warning makes it suspect.
 EXIT_WARNING = 3
+#: The engine caught itself disagreeing (a bug, not the input's): no table was made.
+EXIT_INTERNAL = 70
 #: Longest value echoed in a message (longer ones are cut, with '…'), and how many at most.
 MAX_SHOWN_CHARS = 60
 MAX_SHOWN_VALUES = 5
@@ -30,6 +32,11 @@ def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
 def nl_number(n: int) -> str:
     """12345 -> '12.345' (Dutch thousands), here so that errors need no report module."""
     return f"{n:,}".replace(",", ".")
+
+
+class InternalError(RuntimeError):
+    """The engine's own cross-checks disagree: a bug, never the input's fault. The CLI prints the
+    message (Dutch) and exits with :data:`EXIT_INTERNAL`; no table or file is written."""
 
 
 class TransparantieError(Exception):

@@ -21,7 +21,7 @@ import polars as pl
 
 from engine import progress
 from engine.contract import ALL_CHECKS, check_by_reden
-from engine.errors import InvalidRowsError, RowProblem, UsageError, shown
+from engine.errors import InternalError, InvalidRowsError, RowProblem, UsageError, shown
 from engine.indeling import Indeling
 from engine.output import maybe_atomic_path
 from engine.pipeline import AFGEWEZEN, GETELD, UITGESLOTEN, Plan
@@ -152,6 +152,12 @@ def collect_checked(
         with progress.bezig("Tellen", *size_of(plan.source)):
             result, *others = pl.collect_all(queries)[: 1 + len(also)]
         reconciliation = reconcile(result, plan.ruleset)
+        if plan.prepass is not None and plan.prepass.read != reconciliation.gelezen:
+            raise InconsistentCount(
+                f"interne fout: de voorcontrole las {plan.prepass.read} records, de telling "
+                f"{reconciliation.gelezen}; er is geen tabel gemaakt. Meld dit met het bestand bij de "
+                "beheerders van transparantie."
+            )
         found = plan.prepass.bsn if plan.prepass is not None else bsn_found(result)
         check_bsn(found, reconciliation.gelezen, allow_bsn)
         problems = problems_from(rejected_details(plan), plan.indeling) if reconciliation.n_afgewezen else []
@@ -162,8 +168,8 @@ def collect_checked(
 # --- the counted rows, rules-first --------------------------------------------------------------
 
 
-class InconsistentCount(RuntimeError):
-    """The two queries of a rules-first count disagree: a bug in the engine, never the input's."""
+class InconsistentCount(InternalError):
+    """The queries of a rules-first count disagree: a bug in the engine, never the input's."""
 
 
 def exact_profiles(

@@ -5,15 +5,19 @@ whose rules read a profile column; and it must refuse to publish when its two qu
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
 import polars as pl
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 import engine.progress
+from engine.cli import app
 from engine.count import count_file, run_count
+from engine.errors import EXIT_INTERNAL
 from engine.outcome import InconsistentCount, OnInvalid
 from engine.pipeline import Plan, classify
 from engine.profiel import profiel_file, run_profiel
@@ -109,6 +113,18 @@ def test_queries_that_disagree_stop_the_run(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(Plan, "profiles", one_short)
     with pytest.raises(InconsistentCount, match="interne fout"):
+        count_file(SAMPLE)
+    result = CliRunner().invoke(app, ["count", str(SAMPLE)])
+    assert result.exit_code == EXIT_INTERNAL
+    assert "interne fout" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_prepass_that_read_other_records_stops_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.pipeline
+
+    real = engine.pipeline.prepass
+    monkeypatch.setattr(engine.pipeline, "prepass", lambda source: dataclasses.replace(real(source), read=1))
+    with pytest.raises(InconsistentCount, match="voorcontrole"):
         count_file(SAMPLE)
 
 

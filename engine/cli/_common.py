@@ -14,7 +14,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
-from engine.errors import EXIT_INPUT_ERROR, TransparantieError, capped
+from engine.errors import EXIT_INPUT_ERROR, EXIT_INTERNAL, InternalError, TransparantieError, capped
 from engine.layout import Niveau
 from engine.outcome import OnInvalid
 from engine.output import blame, check_outputs
@@ -156,6 +156,9 @@ def guarded(input_path: Path | None = None) -> Iterator[None]:
     """
     try:
         yield
+    except InternalError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(EXIT_INTERNAL) from None
     except TransparantieError as exc:
         # Each line capped: a message must never echo a huge value whole.
         text = "\n".join(capped(line, MAX_LINE) for line in str(exc).splitlines())
