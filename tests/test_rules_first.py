@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -148,3 +149,16 @@ def test_the_bar_counts_every_record_once(monkeypatch: pytest.MonkeyPatch) -> No
     # Two bars: the prepass over client_id ("Controleren"), then the count ("Tellen").
     assert list(seen.values()) == [result.reconciliation.gelezen] * 2
     assert "Controleren" in buffer.getvalue() and "Tellen" in buffer.getvalue()
+
+
+@pytest.mark.parametrize("rules", ["teldefinitie", "teldefinitie-inclusief-beschut"])
+@pytest.mark.parametrize("peildatum", [None, date(2025, 6, 30), date(2025, 12, 31)])
+@pytest.mark.parametrize("name", ["clients-2025q2.parquet", "clients-messy-klein.csv"])
+def test_rules_first_equals_whole_records_per_rule_set_and_peildatum(
+    name: str, peildatum: date | None, rules: str
+) -> None:
+    path = SAMPLE.parent / name
+    fast = count_file(path, rules=rules, peildatum=peildatum)
+    slow = run_count(classify(open_source(path), select_ruleset(rules, peildatum), peildatum))
+    assert fast.reconciliation == slow.reconciliation
+    assert fast.table.equals(slow.table)
