@@ -28,7 +28,7 @@ from engine.generate import generate as _generate
 from engine.inspect import InspectReport, inspect_file, inspect_source
 from engine.layout import Niveau
 from engine.outcome import OnInvalid
-from engine.pipeline import classify
+from engine.pipeline import counting_plan
 from engine.prepare import PrepareResult, prepare_source
 from engine.privacy import MIN_AANTAL
 from engine.profiel import ProfielResult, run_profiel
@@ -115,7 +115,7 @@ def count(
     """The publication table: ``.table`` (Polars), ``.reconciliation``, ``.problems``, ``.warnings``."""
     day = _peildatum(peildatum)
     ruleset = select_ruleset(rules, day)
-    plan = classify(source_of(source, lezen), ruleset, day, rules_first=True)
+    plan = counting_plan(source_of(source, lezen), ruleset, day)
     policy = _choice(OnInvalid, on_invalid, "on_invalid")
     return run_count(plan, policy, _quarantine(quarantine), allow_bsn)
 
@@ -136,7 +136,7 @@ def funnel(
     """Where the records drop out, rule by rule: ``.table`` (the steps), ``.status``,
     ``.indicering``, ``.reconciliation``, ``.problems``."""
     day = _peildatum(peildatum)
-    plan = classify(source_of(source, lezen), select_ruleset(rules, day), day, rules_first=True)
+    plan = counting_plan(source_of(source, lezen), select_ruleset(rules, day), day)
     return run_funnel(
         plan,
         _choice(Niveau, niveau, "niveau"),
@@ -161,7 +161,7 @@ def profiel(
 ) -> ProfielResult:
     """The profile gap: ``.table`` (the overview), ``.combinaties``, ``.reconciliation``, ``.problems``."""
     day = _peildatum(peildatum)
-    plan = classify(source_of(source, lezen), select_ruleset(rules, day), day, rules_first=True)
+    plan = counting_plan(source_of(source, lezen), select_ruleset(rules, day), day)
     return run_profiel(
         plan,
         _choice(Niveau, niveau, "niveau"),

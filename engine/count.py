@@ -17,7 +17,7 @@ from engine.errors import RowProblem, UsageError
 from engine.grouping import Strategy, bsn_aggregation, bsn_or_zero, packed_outcomes
 from engine.layout import publication_table
 from engine.outcome import VALUES, OnInvalid, Reconciliation, collect_checked, exact_profiles
-from engine.pipeline import GETELD, RULE_PREFIX, Plan, classify, outcome
+from engine.pipeline import GETELD, RULE_PREFIX, Plan, counting_plan, outcome
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.report import heading, nl_int
@@ -60,7 +60,7 @@ def count_file(
 ) -> CountResult:
     """Count one input file: the engine's entry point for the CLI and for tests."""
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path, lezen), ruleset, peildatum, rules_first=True)
+    plan = counting_plan(open_source(path, lezen), ruleset, peildatum)
     return run_count(plan, on_invalid, quarantine, allow_bsn, strategy)
 
 

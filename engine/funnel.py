@@ -1,6 +1,6 @@
 """The rule funnel: where the records read drop out, rule by rule, in the publication's order.
 
-Built from the same plan as ``count`` (:func:`engine.pipeline.classify`): a row leaves the
+Built from the same plan as ``count`` (:func:`engine.pipeline.counting_plan`): a row leaves the
 funnel at the contract (``afgewezen``) or at the first rule it fails (its ``reden``), so the
 funnel's last line is exactly count's number of counted clients, per group too. Every rule,
 label and signaal comes from the rule set; nothing is restated here.
@@ -33,7 +33,7 @@ from engine.grouping import grouped_outcomes
 from engine.indeling import ROUTES, Indeling
 from engine.layout import Niveau, publication_order
 from engine.outcome import OnInvalid, Reconciliation, collect_checked
-from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, classify
+from engine.pipeline import AFGEWEZEN, GETELD, RULE_PREFIX, SIGNAAL_PREFIX, UITGESLOTEN, Plan, counting_plan
 from engine.privacy import BSN_COLUMN, MIN_AANTAL, shown
 from engine.readers import ReadOptions
 from engine.report import heading, json_header, nl_int, rule_number
@@ -130,7 +130,7 @@ def funnel_file(
 ) -> FunnelResult:
     """The funnel of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path, lezen), ruleset, peildatum, rules_first=True)
+    plan = counting_plan(open_source(path, lezen), ruleset, peildatum)
     return run_funnel(plan, niveau, amr, on_invalid, quarantine, allow_bsn, min_aantal)
 
 

@@ -281,3 +281,9 @@ def classify(
         candidates=candidates,
         prepass=before,
     )
+
+
+def counting_plan(source: Source, ruleset: RuleSet, peildatum: date | None = None) -> Plan:
+    """The plan of the commands that count (count, funnel, profiel): rules-first on a raw file
+    (:func:`with_rules`); explain, werklijst and prepare take whole records (:func:`classify`)."""
+    return classify(source, ruleset, peildatum, rules_first=True)

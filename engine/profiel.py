@@ -31,7 +31,7 @@ from engine.grouping import grouped_outcomes
 from engine.indeling import Indeling
 from engine.layout import MISSING_PREFIX, Niveau, laid_out, publication_order
 from engine.outcome import OnInvalid, Reconciliation, collect_checked, exact_profiles
-from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, classify
+from engine.pipeline import GETELD, ONDERDEEL_PREFIX, Plan, counting_plan
 from engine.privacy import BSN_COLUMN
 from engine.readers import ReadOptions
 from engine.report import heading, json_header, nl_int, nl_pct
@@ -99,7 +99,7 @@ def profiel_file(
 ) -> ProfielResult:
     """The profile gap of one input file: the entry point for the CLI and tests."""
     ruleset = select_ruleset(rules, peildatum)
-    plan = classify(open_source(path, lezen), ruleset, peildatum, rules_first=True)
+    plan = counting_plan(open_source(path, lezen), ruleset, peildatum)
     return run_profiel(plan, niveau, on_invalid, quarantine, allow_bsn)
 
 
