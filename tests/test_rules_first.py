@@ -44,7 +44,7 @@ def messy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def whole_records(path: Path, rules: str = "teldefinitie", quarantine: Path | None = None) -> Plan:
+def whole_records(path: Path, rules: str = "teldefinitie") -> Plan:
     return classify(open_source(path), select_ruleset(rules), None)
 
 
