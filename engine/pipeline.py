@@ -183,12 +183,19 @@ def prepass(source: Source) -> Prepass:
     collection. Found first, the duplicates are a literal in both queries of the count, so the
     counted candidates are exact, and the BSN check costs no aggregation in them."""
     # The progress bar counts the records as the BSN check reads them.
-    ids = progress.tel(source.frame).select(client_id_text(source.schema[CLIENT_ID]).alias(CLIENT_ID))
-    checks = ids.select(pl.len().alias("n"), bsn_count(CLIENT_ID))
+    read = progress.tel(source.frame).select(pl.col(CLIENT_ID)).select(pl.len().alias("n"))
+    # Only a nine-byte id can be a BSN: filtered first, in a query of its own, the pattern runs on
+    # those alone (10M rows: 0.62 -> 0.20 s; inside an aggregation the same filter cost more).
+    ids = pl.col(CLIENT_ID)
+    bsn = (
+        source.frame.select(client_id_text(source.schema[CLIENT_ID]).alias(CLIENT_ID))
+        .filter(ids.str.len_bytes() == 9)
+        .select(bsn_count(CLIENT_ID))
+    )
     with progress.bezig("Controleren", *size_of(source)):
-        queries = [duplicate_ids(source.frame, source.schema), checks]
-        duplicates, counts = pl.collect_all(queries, engine="streaming")
-    return Prepass(duplicates.get_column(CLIENT_ID), int(counts[BSN_COLUMN].item()), int(counts["n"].item()))
+        queries = [duplicate_ids(source.frame, source.schema), read, bsn]
+        duplicates, counts, found = pl.collect_all(queries, engine="streaming")
+    return Prepass(duplicates.get_column(CLIENT_ID), int(found[BSN_COLUMN].item()), int(counts["n"].item()))
 
 
 def counted_candidates(
