@@ -20,14 +20,15 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.csv as pacsv
 from polars.io.plugins import register_io_source
 
 from engine.errors import FileError
+
+if TYPE_CHECKING:  # pyarrow is imported when a CSV file is read: a count of Parquet never needs it
+    import pyarrow.csv as pacsv
 
 DELIMITERS = {",": "komma", ";": "puntkomma", "\t": "tab", "|": "verticale streep"}
 SNIFF_BYTES = 1 << 18
@@ -202,6 +203,8 @@ def scan(open_bytes: Opener, name: str, dialect: Dialect, columns: dict[str, int
         fields = [f"f{columns[c]}" for c in wanted]
         ragged = _RaggedRows(len(dialect.header))
         read = 0
+        import pyarrow as pa
+
         with open_bytes() as handle:
             try:
                 reader = _open_reader(handle, dialect, sorted(set(fields)), ragged)
@@ -234,6 +237,9 @@ def _open_reader(
     handle: IO[bytes], dialect: Dialect, fields: list[str], ragged: _RaggedRows
 ) -> pacsv.CSVStreamingReader:
     # Fields are named by position (f0, f1, ...): a header may repeat a name or hold odd ones.
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     names = [f"f{i}" for i in range(len(dialect.header))]
     return pacsv.open_csv(
         handle,
