@@ -494,8 +494,23 @@ class RecordColumns:
             r for e in self.second.values() for r in e.meta.root_names() if r not in made
         }
 
+    def without(self, names: Collection[str]) -> RecordColumns:
+        """All but ``names`` (columns made before)."""
+        return RecordColumns(
+            {c: e for c, e in self.first.items() if c not in names},
+            {c: e for c, e in self.second.items() if c not in names},
+        )
+
+    def names(self) -> set[str]:
+        return {*self.first, *self.second}
+
     def apply(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         return frame.with_columns(**self.first).with_columns(**self.second)
+
+    def apply_eager(self, frame: pl.DataFrame) -> pl.DataFrame:
+        if self.first:
+            frame = frame.with_columns(**self.first)
+        return frame.with_columns(**self.second) if self.second else frame
 
 
 def record_columns(

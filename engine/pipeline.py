@@ -25,6 +25,7 @@ from engine.contract import (
     KLANTSOORT_CHECK,
     PROFILE_COLUMNS,
     RAW_PREFIX,
+    RecordColumns,
     client_id_text,
     duplicate_ids,
     normalise,
@@ -152,20 +153,43 @@ def rules_mask(source: Source, ruleset: RuleSet, peildatum: date | None, indelin
     The rules are written over the normalised record, and Polars pushes no filter through the
     expressions that make it; so the few columns the rules read are normalised here, by the
     very expressions of engine.contract, per streamed batch (vectorised; the filter is one
-    Python call per batch).
+    Python call per batch). The conditions are decided one after the other, those on typed
+    columns first, each on the rows that held the ones before: text is folded only for rows
+    still in the running (10M generated rows: the mask 1.44 -> 0.6 CPU-s).
     """
-    test = pl.all_horizontal(*ruleset.condition_exprs(peildatum).values(), ruleset.klantsoort_expr().is_not_null())
-    columns = record_columns(source.schema, indeling, peildatum, source.datumformaten, ruleset.folded_values()).for_(
-        set(test.meta.root_names())
-    )
-    inputs = sorted(columns.inputs())
+    columns = record_columns(source.schema, indeling, peildatum, source.datumformaten, ruleset.folded_values())
+    conditions = [*ruleset.condition_exprs(peildatum).values(), ruleset.klantsoort_expr().is_not_null()]
+
+    def text_inputs(condition: pl.Expr) -> int:
+        needed = columns.for_(set(condition.meta.root_names())).inputs()
+        return sum(source.schema[c] == pl.String for c in needed)
+
+    # Stable: among conditions of equal cost, the rule set's order.
+    stages: list[tuple[RecordColumns, pl.Expr]] = []
+    made: set[str] = set()
+    for condition in sorted(conditions, key=text_inputs):
+        needed = columns.for_(set(condition.meta.root_names()))
+        stages.append((needed.without(made), condition.fill_null(False)))
+        made |= needed.names()
+    inputs = sorted(columns.for_(made).inputs())
 
     def holds(batch: pl.Series) -> pl.Series:
-        frame = batch.struct.unnest().lazy()
-        # In memory: a streaming collect here would wait for the very threads that run this.
-        return columns.apply(frame).select(test.fill_null(False)).collect(engine="in-memory").to_series()
+        frame = batch.struct.unnest().with_row_index(ROW)
+        # A column normalised in place replaces its raw value; no later stage needs that value,
+        # as a first-stage column reads only its own raw column (tests/test_rules_first.py).
+        for normalised, condition in stages:
+            # Eager, in this thread: a streaming collect here would wait for the very threads
+            # that run this.
+            frame = normalised.apply_eager(frame).filter(condition)
+            if frame.is_empty():
+                break
+        return pl.zeros(len(batch), dtype=pl.Boolean, eager=True).scatter(frame.get_column(ROW), True)
 
     return pl.struct(*inputs).map_batches(holds, return_dtype=pl.Boolean, is_elementwise=True)
+
+
+#: The row number within a batch, while :func:`rules_mask` narrows it down.
+ROW = "__rij"
 
 
 @dataclass(frozen=True)

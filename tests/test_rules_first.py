@@ -17,10 +17,12 @@ from typer.testing import CliRunner
 
 import engine.progress
 from engine.cli import app
+from engine.contract import record_columns
 from engine.count import count_file, run_count
 from engine.errors import EXIT_INTERNAL
+from engine.indeling import default_indeling
 from engine.outcome import InconsistentCount, OnInvalid
-from engine.pipeline import Plan, classify
+from engine.pipeline import RULE_PREFIX, Plan, classify, rules_mask
 from engine.profiel import profiel_file, run_profiel
 from engine.progress import Voortgang, kies
 from engine.rules import select_ruleset
@@ -162,3 +164,32 @@ def test_rules_first_equals_whole_records_per_rule_set_and_peildatum(
     slow = run_count(classify(open_source(path), select_ruleset(rules, peildatum), peildatum))
     assert fast.reconciliation == slow.reconciliation
     assert fast.table.equals(slow.table)
+
+
+@pytest.mark.parametrize("rules", ["teldefinitie", "teldefinitie-inclusief-beschut"])
+@pytest.mark.parametrize("peildatum", [None, date(2025, 6, 30)])
+@pytest.mark.parametrize("name", ["clients-2025q2.parquet", "clients-messy-klein.csv"])
+def test_the_mask_keeps_exactly_the_rows_that_hold_every_rule(name: str, peildatum: date | None, rules: str) -> None:
+    """The candidates' filter decides the conditions in stages, typed columns first, each on the
+    rows left by the ones before; it must keep exactly the rows whose normalised record holds every
+    rule and has a klantsoort (contract checks aside: those come after it)."""
+    source = open_source(SAMPLE.parent / name)
+    ruleset = select_ruleset(rules, peildatum)
+    plan = classify(source, ruleset, peildatum)
+    flags = [pl.col(RULE_PREFIX + rid) for rid in ruleset.condition_sql(peildatum)]
+    holds = pl.all_horizontal(*flags, pl.col("klantsoort").is_not_null()).fill_null(False)
+    expected = plan.frame.select(holds.alias("holds")).collect().to_series()
+    mask = rules_mask(source, ruleset, peildatum, plan.indeling)
+    got = source.frame.select(mask.alias("holds")).collect().to_series()
+    assert 0 < got.sum() < got.len()
+    assert got.equals(expected)
+
+
+@pytest.mark.parametrize("name", ["clients-2025q2.parquet", "clients-messy-klein.csv"])
+def test_a_first_stage_column_reads_no_other_first_stage_column(name: str) -> None:
+    """What lets the mask normalise in stages, in place: a later stage never needs a raw value
+    that an earlier stage replaced."""
+    source = open_source(SAMPLE.parent / name)
+    columns = record_columns(source.schema, default_indeling(), date(2025, 6, 30), source.datumformaten)
+    for name_, expr in columns.first.items():
+        assert set(expr.meta.root_names()) & set(columns.first) <= {name_}, name_
