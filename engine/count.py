@@ -14,11 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from engine.errors import RowProblem, UsageError
-from engine.grouping import Strategy, bsn_aggregation, bsn_or_zero, packed_outcomes
+from engine.grouping import Strategy, outcome_groups
 from engine.layout import publication_table
 from engine.outcome import VALUES, OnInvalid, Reconciliation, collect_checked, exact_profiles
-from engine.pipeline import GETELD, RULE_PREFIX, Plan, counting_plan, outcome
-from engine.privacy import BSN_COLUMN
+from engine.pipeline import GETELD, Plan, counting_plan
 from engine.readers import ReadOptions
 from engine.report import heading, nl_int
 from engine.rules import DEFAULT_RULES, RuleSet, select_ruleset
@@ -64,33 +63,6 @@ def count_file(
     return run_count(plan, on_invalid, quarantine, allow_bsn, strategy)
 
 
-def count_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame:
-    """Records grouped by everything their outcome depends on, then classified per group.
-
-    On a prepared file the packed strategies of engine.grouping apply. Otherwise the records
-    are grouped on their rule flags before ``uitkomst``/``reden``/``klantsoort`` are decided,
-    which keeps the per-record work to the flags; the decision is made by the very same
-    expressions as per record (engine.pipeline.outcome). No offending value or example id is
-    computed per record: engine.outcome fetches them only when rows are rejected.
-    """
-    packed = packed_outcomes(plan, {k: pl.col(k) for k in (*CELL_KEYS, "status")}, strategy)
-    if packed is not None:
-        return packed
-    flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
-    # Rules-first, the records have no profile: it comes from the counted candidates.
-    profiel = [] if plan.candidates is not None else ["profiel"]
-    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", *profiel, "status").agg(
-        pl.len().alias("n"), *bsn_aggregation(plan)
-    )
-    decided = outcome(plan.ruleset, plan.peildatum)
-    return (
-        grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
-        .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
-        .with_columns(bsn_or_zero(plan))
-        .select("uitkomst", "reden", *CELL_KEYS[:2], *profiel, "status", "n", BSN_COLUMN)
-    )
-
-
 def run_count(
     plan: Plan,
     on_invalid: OnInvalid = OnInvalid.FAIL,
@@ -105,7 +77,7 @@ def run_count(
     """
     cell = {k: pl.col(k) for k in CELL_KEYS}
     also = [plan.profiles(cell)] if plan.candidates is not None else []
-    checked = collect_checked(plan, count_groups(plan, strategy), on_invalid, quarantine, allow_bsn, also)
+    checked = collect_checked(plan, outcome_groups(plan, strategy), on_invalid, quarantine, allow_bsn, also)
     outcomes, reconciliation = checked.result, checked.reconciliation
     if plan.candidates is not None:
         cells = exact_profiles(plan, checked.also[0], cell, outcomes)

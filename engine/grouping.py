@@ -25,6 +25,7 @@ from enum import StrEnum
 
 import polars as pl
 
+from engine.contract import FOLDED_COLUMNS, folded_code, folded_of_code
 from engine.indeling import Indeling
 from engine.packed import AANTAL, BITS, DERIVED_COLUMNS, SLEUTEL, Layout, field_dtype, on_null_bits
 from engine.pipeline import ONDERDEEL_PREFIX, RULE_PREFIX, SIGNAAL_PREFIX, Plan, outcome
@@ -132,6 +133,43 @@ def grouped_outcomes(plan: Plan, keep: Mapping[str, pl.Expr], strategy: Strategy
         plan.frame.group_by("uitkomst", "reden", *columns)
         .agg(pl.len().alias("n"), *bsn_aggregation(plan))
         .with_columns(bsn_or_zero(plan))
+    )
+
+
+#: What :func:`outcome_groups` keeps besides ``uitkomst`` and ``reden``: count's cell and status.
+OUTCOME_KEYS = ("gemeente", "klantsoort", "profiel", "status")
+
+
+def outcome_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame:
+    """Records grouped by everything their outcome depends on, then classified per group.
+
+    On a prepared file the packed strategies of engine.grouping apply. Otherwise the records
+    are grouped on their rule flags before ``uitkomst``/``reden``/``klantsoort`` are decided,
+    which keeps the per-record work to the flags; the decision is made by the very same
+    expressions as per record (engine.pipeline.outcome). No offending value or example id is
+    computed per record: engine.outcome fetches them only when rows are rejected.
+    """
+    packed = packed_outcomes(plan, {k: pl.col(k) for k in OUTCOME_KEYS}, strategy)
+    if packed is not None:
+        return packed
+    flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
+    # Rules-first, the records have no profile: it comes from the counted candidates.
+    profiel = [] if plan.candidates is not None else ["profiel"]
+    text: list[str | pl.Expr] = list(FOLDED_COLUMNS)
+    if plan.prepass is not None:  # grouped on the position of the value as read, folded per group
+        known, schema = plan.prepass.known, plan.source.schema
+        text = [folded_code(c, schema[c], known[c]).alias(c) for c in FOLDED_COLUMNS]
+    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", *text, *profiel).agg(
+        pl.len().alias("n"), *bsn_aggregation(plan)
+    )
+    if plan.prepass is not None:
+        grouped = grouped.with_columns(folded_of_code(pl.col(c), known[c]).alias(c) for c in FOLDED_COLUMNS)
+    decided = outcome(plan.ruleset, plan.peildatum)
+    return (
+        grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
+        .with_columns(uitkomst=decided["uitkomst"], reden=decided["reden"])
+        .with_columns(bsn_or_zero(plan))
+        .select("uitkomst", "reden", "gemeente", "klantsoort", *profiel, "status", "n", BSN_COLUMN)
     )
 
 

@@ -27,7 +27,7 @@ import polars as pl
 
 from engine.contract import LIST_COLUMNS
 from engine.errors import RowProblem
-from engine.grouping import grouped_outcomes
+from engine.grouping import grouped_outcomes, outcome_groups
 from engine.indeling import Indeling
 from engine.layout import MISSING_PREFIX, Niveau, laid_out, publication_order
 from engine.outcome import OnInvalid, Reconciliation, collect_checked, exact_profiles
@@ -117,8 +117,9 @@ def run_profiel(
     shown = {"gemeente": pl.col("gemeente"), "profiel": pl.col("profiel"), "leeg": leeg_expr()}
     shown |= {o: pl.col(o) for o in onderdelen}
     if plan.candidates is not None:
-        # Rules-first: the records give the reconciliation, the counted candidates the profile.
-        query = grouped_outcomes(plan, {"gemeente": pl.col("gemeente")})
+        # Rules-first: the records give the reconciliation (grouped as count groups them: on
+        # the rule flags, outcome decided per group), the counted candidates the profile.
+        query = outcome_groups(plan)
         checked = collect_checked(plan, query, on_invalid, quarantine, allow_bsn, [plan.profiles(shown)])
         cells = exact_profiles(plan, checked.also[0], shown, checked.result)
     else:

@@ -193,3 +193,36 @@ def test_a_first_stage_column_reads_no_other_first_stage_column(name: str) -> No
     columns = record_columns(source.schema, default_indeling(), date(2025, 6, 30), source.datumformaten)
     for name_, expr in columns.first.items():
         assert set(expr.meta.root_names()) & set(columns.first) <= {name_}, name_
+
+
+@pytest.mark.parametrize("column", ["status", "indicering"])
+def test_a_column_without_any_value_counts_as_on_whole_records(column: str, tmp_path: Path) -> None:
+    """The prepass finds each folded column's distinct values to map them without Python per
+    batch; a column that holds none (all null) must count as the whole-record plan counts it."""
+    path = tmp_path / "leeg.parquet"
+    pl.read_parquet(SAMPLE).head(20_000).with_columns(pl.lit(None, dtype=pl.String).alias(column)).write_parquet(path)
+    fast = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q.parquet")
+    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "q2.parquet")
+    assert fast.reconciliation == slow.reconciliation
+    assert fast.table.equals(slow.table)
+    assert fast.reconciliation.gelezen == 20_000
+
+
+def test_spellings_of_one_value_fold_together_rules_first(tmp_path: Path) -> None:
+    """Status and indicering as an export spells them (case, padding, a non-breaking space): the
+    prepass's distinct values are folded once and every spelling counts as its folded value."""
+    base = pl.read_parquet(SAMPLE).head(30_000)
+    spelled = base.with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0)
+        .then(pl.col("status").str.to_uppercase())
+        .when(pl.int_range(pl.len()) % 3 == 1)
+        .then(pl.lit(" ") + pl.col("status") + pl.lit("\u00a0"))
+        .otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.col("indicering").str.to_uppercase()).otherwise("indicering"),
+    )
+    plain, messy = tmp_path / "plain.parquet", tmp_path / "spelled.parquet"
+    base.write_parquet(plain)
+    spelled.write_parquet(messy)
+    assert count_file(messy).table.equals(count_file(plain).table)
+    assert count_file(messy).reconciliation == count_file(plain).reconciliation
