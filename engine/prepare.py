@@ -62,6 +62,8 @@ _STAGED_COLUMNS = [*ROW_COLUMNS, *(c for c in PACKED_COLUMNS if c not in NULL_BI
 #: Row groups of ~1M rows let both cores decode in parallel; the sorted ``sleutel`` gives
 #: each row group a narrow min/max.
 ROW_GROUP_SIZE = 1_000_000
+#: Rows per morsel in the first pass (Polars' default is about 100,000; see prepare_source).
+MORSEL_ROWS = 25_000
 #: The sort holds about this many rows in memory at a time (one key range; see :func:`_cuts`).
 RANGE_ROWS = 10_000_000
 #: One record in this many places the boundaries of the key ranges.
@@ -153,7 +155,9 @@ def prepare_source(
                 )
                 .sink_parquet(quarantined, lazy=True)
             )
-        with progress.bezig("Voorbereiden", *size_of(source)):
+        # Smaller morsels than Polars' default: the first pass holds every raw column of the
+        # morsels in flight (25 of them profile strings and lists), so they set its memory.
+        with progress.bezig("Voorbereiden", *size_of(source)), pl.Config(streaming_chunk_size=MORSEL_ROWS):
             pl.collect_all(queries)
         written = pl.scan_parquet(staged)
         counts, details, statuses, indiceringen = pl.collect_all(
