@@ -65,7 +65,7 @@ ROW_GROUP_SIZE = 1_000_000
 #: Rows per morsel in the first pass (Polars' default is about 100,000; see prepare_source).
 MORSEL_ROWS = 25_000
 #: The sort holds about this many rows in memory at a time (one key range; see :func:`_cuts`).
-RANGE_ROWS = 10_000_000
+RANGE_ROWS = 5_000_000
 #: One record in this many places the boundaries of the key ranges.
 SAMPLE_EVERY = 100
 _RANGE = "_bereik"
