@@ -7,15 +7,23 @@ contract verdict, status, indicering, the flags, each profile component reduced 
 ``client_id``, the two indicering dates, the offending ``waarde`` and the original
 ``record`` number stay columns of their own. Rows are sorted by ``sleutel``; ``aantal``
 holds, on one row per distinct ``sleutel``, how many rows share it, so a count that reads
-nothing else sums a few million rows instead of all of them. Rows that break the contract
+nothing else sums a few million rows instead of all of them; rows of equal ``sleutel`` keep
+their record order, so a file prepared twice is the same file. Rows that break the contract
 stay in the file, with their reden in ``sleutel``, so counting a prepared file reconciles
 against the original number of records read. Its provenance (contract and format version,
 engine version, hashes of the indeling and the rule files) and the packed layout are in
 the Parquet key-value metadata.
 
-The duplicate-``client_id`` check sorts a 64-bit hash of every id (engine.contract); the
-sort by ``sleutel`` holds the compact columns of every row. ``prepare`` pays both once
-(README, Performance, has the peak memory at 100M rows); counting a prepared file does not.
+Two passes. The first streams the input through the contract into a staging file, in small
+morsels (:data:`MORSEL_ROWS`); its duplicate-``client_id`` check sorts a 32-bit hash of every
+id (engine.contract). The second packs and sorts, and never holds much more than
+:data:`RANGE_ROWS` rows: a larger file is cut into ranges of ``sleutel`` of about that many
+rows each (placed on a sample of the records), one read of the staging file writes every row
+into a scratch file of its range (uncompressed Arrow IPC beside UITVOER, about 50 bytes a
+row), and the ranges are sorted in memory one after the other into the one output file. A
+run of equal ``sleutel`` never straddles two ranges, so ``aantal`` is exact per range.
+``prepare`` pays this once (README, Performance, has the time and peak memory at 100M rows);
+counting a prepared file does not.
 """
 
 from __future__ import annotations
