@@ -203,10 +203,16 @@ class Layout:
         return total.alias(SLEUTEL)
 
     def aantal(self) -> pl.Expr:
-        """:data:`AANTAL` of a frame with ``sleutel``: correct in any row order; after the sort,
-        on the first row of each run."""
-        first = pl.col(SLEUTEL).is_first_distinct()
-        return pl.when(first).then(pl.len().over(SLEUTEL)).otherwise(0).cast(pl.UInt32).alias(AANTAL)
+        """:data:`AANTAL` of a frame sorted by ``sleutel``: on the first row of each run of equal
+        ``sleutel`` the run's length, 0 on the others. From where the runs start, so without
+        hashing (a window over ``sleutel`` took a hash table of every distinct key); in memory,
+        over the whole frame (engine.prepare sorts one key range at a time)."""
+        key = pl.col(SLEUTEL)
+        first = key.ne_missing(key.shift(1))
+        position = pl.int_range(pl.len(), dtype=pl.get_index_type())
+        # At each row, where the next run starts (the frame's length after the last run).
+        following = pl.when(first).then(position).shift(-1).backward_fill().fill_null(pl.len())
+        return pl.when(first).then(following - position).otherwise(0).cast(pl.UInt32).alias(AANTAL)
 
     def decode(self, names: Iterable[str], indeling: Indeling, key: pl.Expr | None = None) -> list[pl.Expr]:
         key = pl.col(SLEUTEL) if key is None else key

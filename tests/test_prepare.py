@@ -130,6 +130,57 @@ def test_prepare_cli(tmp_path: Path) -> None:
     assert counted.stdout.splitlines()[-1] == "nederland,,,,0,0,2,0,2"
 
 
+def test_sorting_by_key_ranges_writes_the_same_file_as_one_sort(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than RANGE_ROWS is sorted one key range at a time; the result is the very
+    file one sort gives (rows of equal sleutel stay in record order), ``aantal`` included. One
+    sleutel here holds more rows than a range: it gets a range of its own, handed on in slices."""
+    import engine.prepare as prepare
+    from engine.generate import generate
+    from engine.output import is_temp_name
+
+    generated = tmp_path / "generated.parquet"
+    generate(generated, rows=3000, seed=5, messy=True, stil=True)
+    unknown = pl.when(pl.int_range(pl.len()) % 50 == 0).then(pl.lit("Atlantis")).otherwise(pl.col("gemeente"))
+    frame = pl.read_parquet(generated).with_columns(unknown.alias("gemeente"))  # some rows break the contract
+    same = pl.concat([frame.slice(1, 1)] * 700).with_columns(
+        pl.format("zelfde-{}", pl.int_range(pl.len())).alias("client_id")
+    )
+    raw = tmp_path / "raw.parquet"
+    pl.concat([frame.head(1500), same, frame.tail(1500)]).write_parquet(raw)
+    one, ranged = tmp_path / "one" / "p.parquet", tmp_path / "ranged" / "p.parquet"
+    for out in (one, ranged):
+        out.parent.mkdir()
+    assert prepare_file(raw, one, OnInvalid.QUARANTINE, tmp_path / "q1.parquet").rejected == {"gemeente_onbekend": 60}
+
+    parts: list[int] = []
+    partition = prepare._partition
+    monkeypatch.setattr(
+        prepare, "_partition", lambda packed, cuts, paths: parts.append(len(paths)) or partition(packed, cuts, paths)
+    )
+    monkeypatch.setattr(prepare, "RANGE_ROWS", 300)
+    monkeypatch.setattr(prepare, "SAMPLE_EVERY", 7)
+    prepare_file(raw, ranged, OnInvalid.QUARANTINE, tmp_path / "q2.parquet")
+
+    assert parts and parts[0] > 10
+    assert pl.read_parquet(ranged).equals(pl.read_parquet(one))
+    assert pl.read_parquet_metadata(ranged) == pl.read_parquet_metadata(one)
+    prepared = pl.read_parquet(one)
+    assert prepared["sleutel"].is_sorted() and prepared.height == 3700
+    runs = prepared.group_by("sleutel").agg(
+        pl.len().alias("n"), pl.col("aantal").first().alias("first"), pl.col("aantal").sum().alias("sum")
+    )
+    assert (runs["first"] == runs["n"]).all() and (runs["sum"] == runs["n"]).all() and runs["n"].max() >= 700
+    assert not [p for p in ranged.parent.iterdir() if is_temp_name(p.name)]
+
+
+def test_aantal_counts_each_run_on_its_first_row() -> None:
+    keys = pl.DataFrame({"sleutel": pl.Series([1, 1, 2, 3, 3, 3, 7], dtype=pl.UInt64)})
+    assert keys.with_columns(Layout(()).aantal())["aantal"].to_list() == [2, 0, 1, 3, 0, 0, 1]
+    assert keys.head(0).with_columns(Layout(()).aantal()).height == 0
+
+
 @pytest.mark.parametrize("strategy", list(Strategy))
 def test_every_way_of_grouping_a_prepared_file_counts_alike(raw: Path, tmp_path: Path, strategy: Strategy) -> None:
     """Each strategy of engine.grouping, named explicitly, counts the prepared file as reading it
