@@ -27,7 +27,7 @@ and ``waarde`` (the offending raw value, as text).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
@@ -218,52 +218,14 @@ def already_folded(candidates: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v, f in zip(candidates, folded_.to_list(), strict=True) if v == f)
 
 
-#: The text columns compared folded (:func:`folded`): few distinct values over many rows.
-FOLDED_COLUMNS = ("status", "indicering")
-
-
-def distinct_texts(schema: pl.Schema) -> list[pl.Expr]:
-    """Each folded column as text, to group on in a pass before the count
-    (engine.pipeline.prepass): its distinct values then let :func:`folded` work without Python
-    per batch and a group-by take :func:`folded_code` instead of the text."""
-    return [_text(c, schema[c]).alias(c) for c in FOLDED_COLUMNS]
-
-
-def folded_code(column: str, dtype: pl.DataType, known: pl.Series) -> pl.Expr:
-    """The position of each raw value (``ruw__<column>``) among ``known`` (the column's distinct
-    values as read), null for null: a group key cheaper than the folded text, and no fold per
-    row where only the group needs the value. :func:`folded_of_code` turns it into the folded
-    value."""
-    if known.is_empty():  # every value null (Polars cannot map onto an empty mapping)
-        return pl.lit(None, dtype=pl.UInt32)
-    text = values.as_text(pl.col(RAW_PREFIX + column), dtype)
-    return text.replace_strict(known, pl.int_range(known.len(), eager=True), return_dtype=pl.UInt32)
-
-
-def folded_of_code(code: pl.Expr, known: pl.Series) -> pl.Expr:
-    """The folded value (:func:`folded`) of a :func:`folded_code`."""
-    if known.is_empty():
-        return pl.lit(None, dtype=pl.String)
-    mapped = pl.select(fold(pl.lit(known))).to_series()
-    return code.replace_strict(pl.int_range(known.len(), eager=True), mapped, return_dtype=pl.String)
-
-
-def folded(column: str, dtype: pl.DataType, as_is: Sequence[str] = (), known: pl.Series | None = None) -> pl.Expr:
+def folded(column: str, dtype: pl.DataType, as_is: Sequence[str] = ()) -> pl.Expr:
     """Trimmed and case-folded (:func:`fold`), the form in which status and indicering are compared.
 
-    ``known``: every distinct value of the column in the file, as read (:func:`distinct_texts`):
-    folded once, up front, and mapped by a native look-up (no Python per batch; 10M generated
-    rows, status and indicering alone: 0.94 -> 0.54 CPU-s, on a busy machine). A value outside ``known`` (the file changed since) is an
-    error, never a silent null.
-    Otherwise ``as_is``: values the rules in use name (engine.rules.RuleSet.folded_values); a value
+    ``as_is``: values the rules in use name (engine.rules.RuleSet.folded_values); a value
     among them that folding would not change is kept as it is (one cheap look-up); every other
     value is folded once per distinct value of its batch (:func:`per_distinct`).
     """
     text = _text(column, dtype)
-    if known is not None:
-        if known.is_empty():  # every value null (Polars cannot map onto an empty mapping)
-            return pl.lit(None, dtype=pl.String)
-        return text.replace_strict(known, pl.select(fold(pl.lit(known))).to_series(), return_dtype=pl.String)
     exact = already_folded(tuple(sorted(set(as_is))))
     if not exact:
         return per_distinct(text, fold, pl.String())
@@ -558,7 +520,6 @@ def record_columns(
     datumformaten: dict[str, str] | None = None,
     folded_values: Sequence[str] = (),
     deferred: Sequence[str] = (),
-    known: Mapping[str, pl.Series] | None = None,
 ) -> RecordColumns:
     """The normalised record's columns (see :func:`normalise`), all but ``deferred``."""
     formats = datumformaten or {}
@@ -570,7 +531,8 @@ def record_columns(
     first = {
         CLIENT_ID: client_id_text(schema[CLIENT_ID]),
         "gemeente": per_distinct(gemeente_text, indeling.match, indeling.gemeente_dtype, _canonical_as_is(indeling)),
-        **{c: folded(c, schema[c], folded_values, (known or {}).get(c)) for c in FOLDED_COLUMNS},
+        "status": folded("status", schema["status"], folded_values),
+        "indicering": folded("indicering", schema["indicering"], folded_values),
         **{
             AS_READ_PREFIX + c: values.as_date(c, pl.col(c), schema[c], chosen[c], keep_sentinels=True)
             for c in DATE_COLUMNS
@@ -596,7 +558,6 @@ def normalise(
     deferred: Sequence[str] = (),
     duplicates: pl.Series | None = None,
     shows_progress: bool = True,
-    known: Mapping[str, pl.Series] | None = None,
 ) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
@@ -612,8 +573,6 @@ def normalise(
     query (two more reads of client_id, joined back).
     ``shows_progress``: the records count on the progress bar (engine.progress); not for a
     second query over some of the same records.
-    ``known``: per folded column, its distinct values in the whole file, when they were found
-    before (:func:`distinct_texts`); :func:`folded` then maps them natively.
     """
     check_schema(schema)
     later = set(profile_inputs(deferred))
@@ -622,7 +581,7 @@ def normalise(
         *(pl.col(c) for c in REQUIRED_COLUMNS if c not in later),
         *(pl.col(c).alias(RAW_PREFIX + c) for c in REQUIRED_COLUMNS),
     )
-    frame = record_columns(schema, indeling, peildatum, datumformaten, folded_values, deferred, known).apply(frame)
+    frame = record_columns(schema, indeling, peildatum, datumformaten, folded_values, deferred).apply(frame)
     if duplicates is None:
         # The duplicate ids are few: build the join's hash table on them, always. Left to choose,
         # the streaming join samples both inputs first, and so held every normalised record in

@@ -25,7 +25,6 @@ from enum import StrEnum
 
 import polars as pl
 
-from engine.contract import FOLDED_COLUMNS, folded_code, folded_of_code
 from engine.indeling import Indeling
 from engine.packed import AANTAL, BITS, DERIVED_COLUMNS, SLEUTEL, Layout, field_dtype, on_null_bits
 from engine.pipeline import ONDERDEEL_PREFIX, RULE_PREFIX, SIGNAAL_PREFIX, Plan, outcome
@@ -155,15 +154,9 @@ def outcome_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
     # Rules-first, the records have no profile: it comes from the counted candidates.
     profiel = [] if plan.candidates is not None else ["profiel"]
-    text: list[str | pl.Expr] = list(FOLDED_COLUMNS)
-    if plan.prepass is not None:  # grouped on the position of the value as read, folded per group
-        known, schema = plan.prepass.known, plan.source.schema
-        text = [folded_code(c, schema[c], known[c]).alias(c) for c in FOLDED_COLUMNS]
-    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", *text, *profiel).agg(
+    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", *profiel, "status").agg(
         pl.len().alias("n"), *bsn_aggregation(plan)
     )
-    if plan.prepass is not None:
-        grouped = grouped.with_columns(folded_of_code(pl.col(c), known[c]).alias(c) for c in FOLDED_COLUMNS)
     decided = outcome(plan.ruleset, plan.peildatum)
     return (
         grouped.with_columns(plan.ruleset.klantsoort_expr().alias("klantsoort"))
