@@ -145,10 +145,12 @@ def outcome_groups(plan: Plan, strategy: Strategy | None = None) -> pl.LazyFrame
     """Records grouped by everything their outcome depends on, then classified per group.
 
     On a prepared file the packed strategies of engine.grouping apply. Otherwise the records
-    are grouped on their rule flags before ``uitkomst``/``reden``/``klantsoort`` are decided,
-    which keeps the per-record work to the flags; the decision is made by the very same
-    expressions as per record (engine.pipeline.outcome). No offending value or example id is
-    computed per record: engine.outcome fetches them only when rows are rejected.
+    are grouped on the contract verdict, the first rule they fail, gemeente, indicering and
+    status before ``uitkomst``/``reden``/``klantsoort`` are decided, which keeps the per-record
+    work to the rule flags; the decision is made by the very same expressions as per record
+    (engine.pipeline.outcome). No offending value or example id is computed per record:
+    engine.outcome fetches them only when rows are rejected. ``count`` and a rules-first
+    ``profiel`` aggregate their records this way.
     """
     packed = packed_outcomes(plan, {k: pl.col(k) for k in OUTCOME_KEYS}, strategy)
     if packed is not None:
