@@ -494,3 +494,23 @@ def test_publication_outputs_never_overwrite_an_input(tmp_path: Path) -> None:
     result = run("publiceer", source, "--uit", uit)
     assert result.exit_code == 2 and "publicatie.xlsx" in result.stderr
     assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_padded_bsn_like_ids_stop_the_run_in_parquet_and_csv(suffix: str, tmp_path: Path) -> None:
+    """The BSN check reads the trimmed client_id (a fixed-width export pads it); a raw count reads
+    a CSV file's ids in one query and a Parquet file's nine-byte ids in a query of their own."""
+    ids = [f" {b}  " for b in bsns(BSN_MIN_ROWS)]
+    rows = [client(i) for i in ids] + [client(f"k{i}") for i in range(20)]
+    path = write_parquet(rows, tmp_path / "x.parquet")
+    if suffix == "csv":
+        frame = pl.read_parquet(path)
+        path = tmp_path / "x.csv"
+        frame.with_columns(pl.col(pl.List(pl.String)).list.join(";")).write_csv(path)
+    for command in ("count", "funnel", "profiel"):
+        result = run(command, path)
+        assert_refused(result, "elfproef", "--sta-bsn-toe")
+        assert not any(i.strip() in result.stderr for i in ids), result.stderr
+    allowed = run("count", path, "--sta-bsn-toe")
+    assert allowed.exit_code == 0, allowed.output
+    assert "25 records gelezen" in allowed.stdout
