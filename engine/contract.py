@@ -412,14 +412,70 @@ def check_by_reden(reden: str) -> Check:
 # --- the normalised record ---------------------------------------------------------------------
 
 
-def _id_hash(ids: pl.Expr) -> pl.Expr:
-    """A 32-bit hash of each id; it only narrows the duplicate check, so any fixed seed will do
-    (and a collision costs nothing but a candidate: see :func:`_duplicate_ids`).
+#: Seed of the id hash; any fixed value will do (see :func:`_id_hash`).
+ID_HASH_SEED = 20250601
 
-    32 bits, not 64: the sort holds one hash per row, and at 100M rows 8 bytes a row was most
-    of a count's memory. The price is candidates by collision (about n²/2³³: ~12.000 at 10M
-    rows, ~1,2M at 100M), which the exact second step reads back and drops."""
-    return (ids.hash(20250601) & 0xFFFFFFFF).cast(pl.UInt32)
+
+def _id_hash(ids: pl.Expr, wide: bool = False) -> pl.Expr:
+    """A hash of each id; it only narrows the duplicate check, so any fixed seed will do (and a
+    collision costs nothing but a candidate: see :func:`_duplicate_ids`).
+
+    32 bits unless ``wide``: the sort holds one hash per row, and at 100M rows 8 bytes a row was
+    most of a count's memory. The price is candidates by collision (about n²/2³³: ~12.000 at 10M
+    rows, ~1,2M at 100M), which the exact second step reads back and drops. With 64 bits a
+    collision is next to impossible (n²/2⁶⁵: about 3 in a million files of 10M rows), so in a
+    file without duplicates there is nothing to read back (engine.pipeline.prepass)."""
+    hashed = ids.hash(ID_HASH_SEED)
+    return hashed if wide else (hashed & 0xFFFFFFFF).cast(pl.UInt32)
+
+
+#: The column of candidate hashes in :func:`candidate_hashes`.
+HASH = "_hash"
+
+
+def _hashed(schema: pl.Schema, wide: bool, blank_as_zero: bool) -> pl.Expr:
+    ids = client_id_text(schema[CLIENT_ID])
+    hashed = _id_hash(ids, wide)
+    if blank_as_zero:
+        hashed = pl.when(values.is_blank(ids)).then(pl.lit(0, dtype=hashed_dtype(wide))).otherwise(hashed)
+    return hashed
+
+
+def hashed_dtype(wide: bool) -> pl.DataType:
+    return pl.UInt64() if wide else pl.UInt32()
+
+
+def candidate_hashes(
+    raw: pl.LazyFrame, schema: pl.Schema, wide: bool = False, blank_as_zero: bool = False
+) -> pl.LazyFrame:
+    """Step 1 of the duplicate check (:func:`_duplicate_ids`): every id is hashed and the hashes
+    are sorted; a hash equal to its predecessor is a *candidate*. Equal ids have equal hashes,
+    so every duplicated id's hash is one; a collision of two different ids adds one, no more.
+
+    ``blank_as_zero``: a blank id (the check ``client_id_leeg``) hashes to 0, and 0 is a
+    candidate whenever there is one, so that this same read tells whether any id is blank
+    (an id whose hash is 0 makes it look so, which costs only the per-row check)."""
+    hashed = pl.col(HASH)
+    keep = hashed == hashed.shift(1)
+    if blank_as_zero:
+        keep = keep | (hashed == 0)
+    return raw.select(_hashed(schema, wide, blank_as_zero).sort().alias(HASH)).filter(keep).unique(HASH)
+
+
+def ids_of_candidates(
+    raw: pl.LazyFrame, schema: pl.Schema, candidates: pl.LazyFrame, wide: bool = False, blank_as_zero: bool = False
+) -> pl.LazyFrame:
+    """Step 2 of the duplicate check: a second read keeps only the rows whose hash is one of
+    ``candidates`` (:func:`candidate_hashes`, with the same ``wide`` and ``blank_as_zero``) and
+    counts them per id itself: an id is a duplicate when it occurs more than once, exactly."""
+    return (
+        raw.select(client_id_text(schema[CLIENT_ID]).alias(CLIENT_ID), _hashed(schema, wide, blank_as_zero).alias(HASH))
+        .join(candidates, on=HASH, how="inner", build_side="force_right")
+        .group_by(CLIENT_ID)
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+        .select(CLIENT_ID, pl.lit(True).alias(DUPLICATE_FLAG))
+    )
 
 
 def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
@@ -428,30 +484,18 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     Exact, in two steps, so that no hash table of every id is ever built:
 
     1. every id is hashed to 32 bits and the hashes are sorted (4 bytes a row); a hash equal
-       to its predecessor is a *candidate*. Equal ids have equal hashes, so every duplicated
-       id's hash is a candidate; a collision of two different ids adds a candidate, nothing more.
+       to its predecessor is a *candidate* (:func:`candidate_hashes`).
     2. a second read keeps only the rows whose hash is a candidate and counts them per id
-       itself: an id is a duplicate when it occurs more than once, exactly. With few
-       duplicates these rows are a handful; in a file full of duplicates this step holds
-       them all, as the old group-by on every id did.
+       itself (:func:`ids_of_candidates`). With few duplicates these rows are a handful; in a
+       file full of duplicates this step holds them all, as the old group-by on every id did.
 
     Null ids never match in the join. Measured alone on 30M generated rows (medians of 3):
     2.2 s, 2.9 CPU-s, 0.7 GB peak, against 9.1 s, 10.8 CPU-s, 2.5 GB for the group-by on
     the ids it replaces (that group-by was itself about 3x faster than ``is_duplicated()``).
+    A count reads a raw file with engine.pipeline.prepass, which runs the two steps as two
+    collections and the second only when the first found a candidate.
     """
-    ids = client_id_text(schema[CLIENT_ID])
-    hashed = _id_hash(ids)
-    candidates = (
-        raw.select(hashed.sort().alias("_hash")).filter(pl.col("_hash") == pl.col("_hash").shift(1)).unique("_hash")
-    )
-    return (
-        raw.select(ids.alias(CLIENT_ID), hashed.alias("_hash"))
-        .join(candidates, on="_hash", how="inner", build_side="force_right")
-        .group_by(CLIENT_ID)
-        .agg(pl.len().alias("n"))
-        .filter(pl.col("n") > 1)
-        .select(CLIENT_ID, pl.lit(True).alias(DUPLICATE_FLAG))
-    )
+    return ids_of_candidates(raw, schema, candidate_hashes(raw, schema))
 
 
 def profile_exprs(schema: pl.Schema) -> dict[str, pl.Expr]:
@@ -558,6 +602,7 @@ def normalise(
     deferred: Sequence[str] = (),
     duplicates: pl.Series | None = None,
     shows_progress: bool = True,
+    ruled_out: Collection[str] = (),
 ) -> pl.LazyFrame:
     """Turn raw client records into the normalised record, plus ``afgewezen`` and ``waarde``.
 
@@ -573,6 +618,9 @@ def normalise(
     query (two more reads of client_id, joined back).
     ``shows_progress``: the records count on the progress bar (engine.progress); not for a
     second query over some of the same records.
+    ``ruled_out``: the redenen of checks that no row of ``raw`` breaks, as found before
+    (engine.pipeline.prepass: no blank client_id); they are not evaluated, so a query that
+    needs nothing else from a column does not read it.
     """
     check_schema(schema)
     later = set(profile_inputs(deferred))
@@ -598,13 +646,27 @@ def normalise(
     else:
         frame = frame.with_columns(pl.col(CLIENT_ID).is_in(duplicates.implode()).alias(DUPLICATE_FLAG))
 
-    afgewezen: pl.Expr = pl.lit(None, dtype=pl.String)
+    code: pl.Expr = pl.lit(None, dtype=pl.UInt8)
+    for number, check in reversed(list(enumerate(CHECKS))):
+        if check.reden not in ruled_out:
+            code = pl.when(check.fails(schema).fill_null(False)).then(pl.lit(number, dtype=pl.UInt8)).otherwise(code)
     waarde: pl.Expr = pl.lit(None, dtype=pl.String)
-    for check in reversed(CHECKS):
-        fails = check.fails(schema).fill_null(False)
-        afgewezen = pl.when(fails).then(pl.lit(check.reden)).otherwise(afgewezen)
-        waarde = pl.when(fails).then(check.waarde(schema)).otherwise(waarde)
-    return frame.with_columns(afgewezen.alias("afgewezen"), waarde.alias("waarde"))
+    for number, check in reversed(list(enumerate(CHECKS))):
+        if check.reden not in ruled_out:
+            waarde = pl.when(pl.col(AFGEWEZEN_NR) == number).then(check.waarde(schema)).otherwise(waarde)
+    frame = frame.with_columns(code.alias(AFGEWEZEN_NR))
+    return frame.with_columns(reden_of(pl.col(AFGEWEZEN_NR)).alias("afgewezen"), waarde.alias("waarde"))
+
+
+#: The position in :data:`CHECKS` of the first check a row breaks (UInt8; null: none), beside
+#: its ``afgewezen`` (:func:`reden_of`): a small key to group on instead of the text.
+AFGEWEZEN_NR = "afgewezen_nr"
+
+
+def reden_of(code: pl.Expr) -> pl.Expr:
+    """The reden of the check at position ``code`` in :data:`CHECKS` (null stays null)."""
+    redenen = pl.Series([c.reden for c in CHECKS], dtype=pl.String)
+    return code.replace_strict(pl.Series(range(len(CHECKS)), dtype=pl.UInt8), redenen, return_dtype=pl.String)
 
 
 def duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:

@@ -148,8 +148,8 @@ EXPECTED_DUPLICATES = [i in ("a", "", "dd") for i in DUPLICATE_IDS]
 @pytest.mark.parametrize(
     "weak_hash",
     [
-        pytest.param(lambda ids: ids.hash(1) % 1, id="every id collides"),
-        pytest.param(lambda ids: ids.str.len_bytes().cast(pl.UInt64), id="ids of equal length collide"),
+        pytest.param(lambda ids, wide=False: ids.hash(1) % 1, id="every id collides"),
+        pytest.param(lambda ids, wide=False: ids.str.len_bytes().cast(pl.UInt64), id="ids of equal length collide"),
     ],
 )
 def test_duplicate_check_is_exact_under_hash_collisions(weak_hash, monkeypatch: pytest.MonkeyPatch) -> None:

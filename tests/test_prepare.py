@@ -197,6 +197,10 @@ def test_every_way_of_grouping_a_prepared_file_counts_alike(raw: Path, tmp_path:
             quarantine=tmp_path / "a.parquet",
             strategy=Strategy.PER_RECORD,
         )
+        if strategy is Strategy.PER_GROUP:
+            with pytest.raises(ValueError, match="only a raw file"):
+                count_file(prepared, peildatum=peildatum, strategy=strategy)
+            continue
         if strategy is Strategy.PACKED_AANTAL and peildatum is not None:
             with pytest.raises(ValueError, match="cannot sum aantal"):
                 count_file(prepared, peildatum=peildatum, strategy=strategy)
@@ -222,7 +226,8 @@ def test_the_cheapest_strategy_is_chosen(raw: Path, tmp_path: Path) -> None:
     ruleset = select_ruleset("teldefinitie")
     keep = {"gemeente": pl.col("gemeente")}
     cases = [
-        (raw, None, keep, Strategy.PER_RECORD),
+        (raw, None, keep, Strategy.PER_GROUP),
+        (raw, None, {"klantsoort": pl.col("gemeente")}, Strategy.PER_RECORD),  # shadows what it reads
         (prepared, None, keep, Strategy.PACKED_AANTAL),
         (prepared, date(2025, 6, 30), keep, Strategy.PACKED_BITS),
         (prepared, None, {"id": pl.col("client_id")}, Strategy.PER_RECORD),

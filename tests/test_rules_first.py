@@ -15,6 +15,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+import engine.outcome
 import engine.progress
 from engine.cli import app
 from engine.contract import record_columns
@@ -226,3 +227,160 @@ def test_spellings_of_one_value_fold_together_rules_first(tmp_path: Path) -> Non
     spelled.write_parquet(messy)
     assert count_file(messy).table.equals(count_file(plain).table)
     assert count_file(messy).reconciliation == count_file(plain).reconciliation
+
+
+#: Ids of every kind the prepass must tell apart: duplicated, blank in each way (null, empty,
+#: spaces, a null word), a padded duplicate and unique ones.
+PREPASS_IDS = ["a", "b", "a", None, "c", None, "", "  ", "NULL", "dd", " dd", "dd", "e", "ab", "K1", "K1\t"]
+
+
+def _weak(kind: str):
+    if kind == "every id collides":
+        return lambda ids, wide=False: ids.hash(1) % 1
+    return lambda ids, wide=False: ids.str.len_bytes().cast(pl.UInt64)
+
+
+@pytest.mark.parametrize("hash_kind", [None, "every id collides", "ids of equal length collide"])
+@pytest.mark.parametrize("wide", [True, False], ids=["64-bit", "32-bit"])
+def test_the_prepass_finds_duplicates_and_blank_ids_exactly(
+    wide: bool, hash_kind: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The prepass hashes ids to 64 bits for a file of known, moderate size (else 32) and reads
+    ids back only for candidate hashes; a blank id hashes to 0. Whatever the hash and its width,
+    it finds exactly the duplicated ids and whether any id is blank, and the count rejects
+    exactly what the whole-record plan rejects."""
+    import engine.contract
+    import engine.pipeline
+    from engine.pipeline import prepass
+    from tests.factory import client, write_parquet
+
+    monkeypatch.setattr(engine.pipeline, "WIDE_HASH_MAX_ROWS", 10**9 if wide else 0)
+    if hash_kind is not None:
+        monkeypatch.setattr(engine.contract, "_id_hash", _weak(hash_kind))
+    path = write_parquet([client(i) for i in PREPASS_IDS], tmp_path / "ids.parquet")
+    found = prepass(open_source(path))
+    assert sorted(found.duplicates.drop_nulls().to_list()) == ["", "K1", "a", "dd"]
+    assert found.blank_ids and found.read == len(PREPASS_IDS) and found.bsn == 0
+    fast = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet")
+    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "b.parquet")
+    assert fast.reconciliation == slow.reconciliation
+    assert fast.reconciliation.afgewezen == {"client_id_dubbel": 7, "client_id_leeg": 5}
+    assert pl.read_parquet(tmp_path / "a.parquet").equals(pl.read_parquet(tmp_path / "b.parquet"))
+
+    clean = write_parquet([client(i) for i in ("a", "b", " c", "NULLS", "N/A-1")], tmp_path / "clean.parquet")
+    found = prepass(open_source(clean))
+    assert found.duplicates.is_empty() and found.read == 5
+    # A hash that makes every id look blank (0) costs the per-record check, not a wrong answer.
+    assert found.blank_ids == (hash_kind == "every id collides")
+    assert found.ruled_out() == (frozenset() if found.blank_ids else {"client_id_leeg"})
+    assert count_file(clean).reconciliation.geteld == 5
+
+
+def test_a_file_of_more_rows_than_the_wide_hash_takes_uses_the_narrow_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above WIDE_HASH_MAX_ROWS (or with a row count unknown beforehand, CSV) the ids are hashed
+    to 32 bits, so collisions are candidates read back: the sample then has some."""
+    import engine.contract
+    import engine.pipeline
+    from engine.pipeline import prepass
+
+    widths: list[bool] = []
+    real = engine.contract._id_hash
+
+    def spy(ids: pl.Expr, wide: bool = False) -> pl.Expr:
+        widths.append(wide)
+        return real(ids, wide)
+
+    monkeypatch.setattr(engine.contract, "_id_hash", spy)
+    assert prepass(open_source(SAMPLE)).duplicates.is_empty()
+    assert set(widths) == {True}
+    widths.clear()
+    monkeypatch.setattr(engine.pipeline, "WIDE_HASH_MAX_ROWS", 1000)
+    assert prepass(open_source(SAMPLE)).duplicates.is_empty()
+    assert set(widths) == {False}
+    widths.clear()
+    assert prepass(open_source(SAMPLE.parent / "clients-messy-klein.csv")) is not None
+    assert set(widths) == {False}
+
+
+def test_klantsoort_decided_per_group_from_the_raw_indicering(tmp_path: Path) -> None:
+    """The record query keys the raw indicering only on records that keep the contract and hold
+    every rule, and folds it per group: each spelling, a value of no klantsoort, blank and null
+    count (or are rejected as klantsoort_onbepaald) exactly as on whole records."""
+    from tests.factory import client, write_parquet
+
+    spellings = ["Wajong", " WAJONG\u00a0", "ww", "Bijstand", "NUG ", "onbekend", "", "NULL", None, "wajong"]
+    records = [client(f"k{i}", indicering=v) for i, v in enumerate(spellings)]
+    # The same spellings on records that fail a rule: excluded, whatever their indicering.
+    records += [client(f"u{i}", indicering=v, status="uitgeschreven") for i, v in enumerate(spellings)]
+    path = write_parquet(records, tmp_path / "k.parquet")
+    fast = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet")
+    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "b.parquet")
+    assert fast.reconciliation == slow.reconciliation
+    assert fast.reconciliation.afgewezen == {"klantsoort_onbepaald": 4}
+    assert fast.reconciliation.geteld == 6 and fast.reconciliation.uitgesloten["ingeschreven"] == 10
+    assert fast.table.equals(slow.table)
+    assert pl.read_parquet(tmp_path / "a.parquet").equals(pl.read_parquet(tmp_path / "b.parquet"))
+
+
+@pytest.fixture(scope="module")
+def messier(messy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``messy`` plus blank ids, indicering spelled every way (on counted and excluded records),
+    an out-of-range date, a non-boolean and status in capitals."""
+    from tests.factory import client, frame
+
+    base = pl.read_parquet(messy)
+    spellings = ["Wajong", " WAJONG\u00a0", "ww", "Bijstand", "NUG ", "onbekend", "", "NULL", None]
+    extra = [client(f"k{i}", indicering=v) for i, v in enumerate(spellings)]
+    extra += [client(f"u{i}", indicering=v, status="UITGESCHREVEN") for i, v in enumerate(spellings)]
+    extra += [client(None), client("  "), client("NULL", status="Ingeschreven ")]
+    extra += [client("d1", indicering_begin=date(1850, 1, 1)), client("b1", doelgroepregister="misschien")]
+    schema = {**dict(base.schema), "doelgroepregister": pl.String()}
+    more = frame(extra, schema).select(base.columns)
+    path = tmp_path_factory.mktemp("rf") / "messier.parquet"
+    pl.concat([base.with_columns(pl.col("doelgroepregister").cast(pl.String)), more]).write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("peildatum", [None, date(2025, 6, 30)])
+@pytest.mark.parametrize("rules", ["teldefinitie", "teldefinitie-inclusief-beschut"])
+def test_grouping_per_group_equals_classifying_every_record(
+    messier: Path, rules: str, peildatum: date | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """count, funnel and profiel group a raw file's records on the first check broken and the
+    rules failed (engine.grouping, per_group), and decide outcome and klantsoort per group. Every
+    figure they show must be what classifying every record gives (per_record)."""
+    import engine.grouping
+    from engine.funnel import funnel_file
+    from engine.grouping import Strategy, choose
+
+    def run_all(tag: str) -> list[object]:
+        options = {"rules": rules, "peildatum": peildatum, "on_invalid": OnInvalid.QUARANTINE}
+        counted = count_file(messier, quarantine=tmp_path / f"c{tag}.parquet", **options)
+        funnel = funnel_file(messier, quarantine=tmp_path / f"f{tag}.parquet", **options)
+        profiel = profiel_file(messier, quarantine=tmp_path / f"p{tag}.parquet", **options)
+        return [
+            counted.table,
+            counted.reconciliation,
+            counted.problems,
+            counted.warnings,
+            *(getattr(funnel, f.name) for f in dataclasses.fields(funnel) if f.name != "ruleset"),
+            profiel.overzicht,
+            profiel.combinaties,
+            profiel.reconciliation,
+            *(pl.read_parquet(tmp_path / f"{c}{tag}.parquet") for c in "cfp"),
+        ]
+
+    plan = classify(open_source(messier), select_ruleset(rules, peildatum), peildatum, rules_first=True)
+    assert choose(plan, {"gemeente": pl.col("gemeente")}) is Strategy.PER_GROUP
+    grouped = run_all("g")
+    monkeypatch.setattr(engine.grouping, "_per_group", lambda plan, keep: None)
+    assert choose(plan, {"gemeente": pl.col("gemeente")}) is Strategy.PER_RECORD
+    every = run_all("r")
+    reconciliation = grouped[1]
+    assert isinstance(reconciliation, engine.outcome.Reconciliation)
+    assert set(reconciliation.afgewezen) >= {"client_id_leeg", "client_id_dubbel", "klantsoort_onbepaald"}
+    for mine, theirs in zip(grouped, every, strict=True):
+        if isinstance(mine, pl.DataFrame):
+            assert mine.equals(theirs), (mine, theirs)
+        else:
+            assert mine == theirs
