@@ -664,9 +664,14 @@ AFGEWEZEN_NR = "afgewezen_nr"
 
 
 def reden_of(code: pl.Expr) -> pl.Expr:
-    """The reden of the check at position ``code`` in :data:`CHECKS` (null stays null)."""
-    redenen = pl.Series([c.reden for c in CHECKS], dtype=pl.String)
-    return code.replace_strict(pl.Series(range(len(CHECKS)), dtype=pl.UInt8), redenen, return_dtype=pl.String)
+    """The reden of the check at position ``code`` in :data:`CHECKS` (null stays null).
+
+    A chain of when/then, elementwise: ``replace_strict`` here made ``prepare``'s first pass
+    hold about 1 GB more at 10M rows (2.0 -> 3.0 GB)."""
+    reden: pl.Expr = pl.lit(None, dtype=pl.String)
+    for number, check in reversed(list(enumerate(CHECKS))):
+        reden = pl.when(code == number).then(pl.lit(check.reden)).otherwise(reden)
+    return reden
 
 
 def duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
