@@ -433,8 +433,15 @@ def _id_hash(ids: pl.Expr, wide: bool = False) -> pl.Expr:
 HASH = "_hash"
 
 
-def _hashed(schema: pl.Schema, wide: bool, blank_as_zero: bool) -> pl.Expr:
-    ids = client_id_text(schema[CLIENT_ID])
+def id_texts(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
+    """Only client_id, as :func:`client_id_text`: what the duplicate check reads. Queries of
+    one collection built on the very same frame share its read (10M rows, the prepass's two
+    queries: 1.15 -> 0.7 s)."""
+    return raw.select(client_id_text(schema[CLIENT_ID]).alias(CLIENT_ID))
+
+
+def _hashed(wide: bool, blank_as_zero: bool) -> pl.Expr:
+    ids = pl.col(CLIENT_ID)
     hashed = _id_hash(ids, wide)
     if blank_as_zero:
         hashed = pl.when(values.is_blank(ids)).then(pl.lit(0, dtype=hashed_dtype(wide))).otherwise(hashed)
@@ -445,12 +452,11 @@ def hashed_dtype(wide: bool) -> pl.DataType:
     return pl.UInt64() if wide else pl.UInt32()
 
 
-def candidate_hashes(
-    raw: pl.LazyFrame, schema: pl.Schema, wide: bool = False, blank_as_zero: bool = False
-) -> pl.LazyFrame:
-    """Step 1 of the duplicate check (:func:`_duplicate_ids`): every id is hashed and the hashes
-    are sorted; a hash equal to its predecessor is a *candidate*. Equal ids have equal hashes,
-    so every duplicated id's hash is one; a collision of two different ids adds one, no more.
+def candidate_hashes(ids: pl.LazyFrame, wide: bool = False, blank_as_zero: bool = False) -> pl.LazyFrame:
+    """Step 1 of the duplicate check (:func:`_duplicate_ids`) over ``ids`` (:func:`id_texts`):
+    every id is hashed and the hashes are sorted; a hash equal to its predecessor is a
+    *candidate*. Equal ids have equal hashes, so every duplicated id's hash is one; a collision
+    of two different ids adds one, no more.
 
     ``blank_as_zero``: a blank id (the check ``client_id_leeg``) hashes to 0, and 0 is a
     candidate whenever there is one, so that this same read tells whether any id is blank
@@ -459,17 +465,18 @@ def candidate_hashes(
     keep = hashed == hashed.shift(1)
     if blank_as_zero:
         keep = keep | (hashed == 0)
-    return raw.select(_hashed(schema, wide, blank_as_zero).sort().alias(HASH)).filter(keep).unique(HASH)
+    return ids.select(_hashed(wide, blank_as_zero).sort().alias(HASH)).filter(keep).unique(HASH)
 
 
 def ids_of_candidates(
-    raw: pl.LazyFrame, schema: pl.Schema, candidates: pl.LazyFrame, wide: bool = False, blank_as_zero: bool = False
+    ids: pl.LazyFrame, candidates: pl.LazyFrame, wide: bool = False, blank_as_zero: bool = False
 ) -> pl.LazyFrame:
-    """Step 2 of the duplicate check: a second read keeps only the rows whose hash is one of
-    ``candidates`` (:func:`candidate_hashes`, with the same ``wide`` and ``blank_as_zero``) and
-    counts them per id itself: an id is a duplicate when it occurs more than once, exactly."""
+    """Step 2 of the duplicate check: a second read of ``ids`` (:func:`id_texts`) keeps only the
+    rows whose hash is one of ``candidates`` (:func:`candidate_hashes`, with the same ``wide`` and
+    ``blank_as_zero``) and counts them per id itself: an id is a duplicate when it occurs more
+    than once, exactly."""
     return (
-        raw.select(client_id_text(schema[CLIENT_ID]).alias(CLIENT_ID), _hashed(schema, wide, blank_as_zero).alias(HASH))
+        ids.with_columns(_hashed(wide, blank_as_zero).alias(HASH))
         .join(candidates, on=HASH, how="inner", build_side="force_right")
         .group_by(CLIENT_ID)
         .agg(pl.len().alias("n"))
@@ -495,7 +502,8 @@ def _duplicate_ids(raw: pl.LazyFrame, schema: pl.Schema) -> pl.LazyFrame:
     A count reads a raw file with engine.pipeline.prepass, which runs the two steps as two
     collections and the second only when the first found a candidate.
     """
-    return ids_of_candidates(raw, schema, candidate_hashes(raw, schema))
+    ids = id_texts(raw, schema)
+    return ids_of_candidates(ids, candidate_hashes(ids))
 
 
 def profile_exprs(schema: pl.Schema) -> dict[str, pl.Expr]:
