@@ -126,7 +126,9 @@ def warnings(reconciliation: Reconciliation, ruleset: RuleSet, statuses: Mapping
         )
     known = set(ruleset.statussen) | {v for v in ruleset.literals() if v}
     if ruleset.statussen:
-        unknown = sorted(((s, n) for s, n in statuses.items() if s is not None and s not in known), key=lambda x: -x[1])
+        unknown = sorted(
+            ((s, n) for s, n in statuses.items() if s is not None and s not in known), key=lambda x: (-x[1], x[0])
+        )
         if unknown:
             shown = ", ".join(f"{_capped(s)!r} ({nl_int(n)})" for s, n in unknown[:VALUES])
             more = f" en {len(unknown) - VALUES} andere" if len(unknown) > VALUES else ""

@@ -272,6 +272,19 @@ def test_an_unknown_status_everywhere_warns_and_strikt_fails(records: pl.DataFra
     assert strict.exit_code == 3
 
 
+def test_unknown_statuses_of_equal_count_warn_in_one_order() -> None:
+    """Most frequent first; among equal counts by value, so the same file gives the same text."""
+    from engine.count import warnings
+    from engine.outcome import Reconciliation
+    from engine.rules import select_ruleset
+
+    ruleset = select_ruleset("teldefinitie")
+    balance = Reconciliation(gelezen=12, geteld=2, uitgesloten={"ingeschreven": 10}, afgewezen={})
+    for statuses in ({"zz": 3, "aa": 3, "mm": 4}, {"aa": 3, "mm": 4, "zz": 3}, {"mm": 4, "zz": 3, "aa": 3}):
+        found = [w for w in warnings(balance, ruleset, {**statuses, "ingeschreven": 2}) if w.startswith("statusw")]
+        assert found and found[0].startswith("statuswaarden die de regels niet kennen: 'mm' (4), 'aa' (3), 'zz' (3);")
+
+
 def test_a_normal_file_gives_no_warning(tmp_path: Path) -> None:
     result = run("count", exports.SAMPLE, "--strikt")
     assert result.exit_code == 0, result.stderr

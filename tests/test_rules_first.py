@@ -21,6 +21,7 @@ from engine.cli import app
 from engine.contract import record_columns
 from engine.count import count_file, run_count
 from engine.errors import EXIT_INTERNAL
+from engine.grouping import Strategy
 from engine.indeling import default_indeling
 from engine.outcome import InconsistentCount, OnInvalid
 from engine.pipeline import RULE_PREFIX, Plan, classify, rules_mask
@@ -51,11 +52,15 @@ def whole_records(path: Path, rules: str = "teldefinitie") -> Plan:
     return classify(open_source(path), select_ruleset(rules), None)
 
 
+#: The reference the rules-first path is held to: every whole record classified, one by one.
+PER_RECORD = Strategy.PER_RECORD
+
+
 def test_rules_first_count_equals_the_whole_record_plan_with_duplicates(messy: Path, tmp_path: Path) -> None:
     fast = count_file(messy, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet")
     plan = whole_records(messy)
     assert plan.candidates is None
-    slow = run_count(plan, OnInvalid.QUARANTINE, tmp_path / "b.parquet")
+    slow = run_count(plan, OnInvalid.QUARANTINE, tmp_path / "b.parquet", strategy=PER_RECORD)
     assert fast.reconciliation == slow.reconciliation
     assert fast.reconciliation.afgewezen["client_id_dubbel"] == 2 * 65 + 10
     assert fast.table.equals(slow.table)
@@ -89,7 +94,7 @@ def test_csv_input_takes_the_filter_outside_the_reader(tmp_path: Path) -> None:
     parquet = tmp_path / "klein.parquet"
     frame.write_parquet(parquet)
     assert count_file(csv).table.equals(count_file(parquet).table)
-    assert count_file(csv).table.equals(run_count(whole_records(parquet)).table)
+    assert count_file(csv).table.equals(run_count(whole_records(parquet), strategy=PER_RECORD).table)
 
 
 def test_a_rule_on_a_profile_column_computes_it_on_every_row(tmp_path: Path) -> None:
@@ -101,7 +106,7 @@ def test_a_rule_on_a_profile_column_computes_it_on_every_row(tmp_path: Path) -> 
     rules = tmp_path / "met-profielregel.toml"
     rules.write_text(text[:at] + extra + text[at:], encoding="utf-8")
     fast = count_file(SAMPLE, rules=str(rules))
-    slow = run_count(whole_records(SAMPLE, str(rules)))
+    slow = run_count(whole_records(SAMPLE, str(rules)), strategy=PER_RECORD)
     assert fast.reconciliation.uitgesloten["affiniteit"] > 0
     assert fast.reconciliation == slow.reconciliation
     assert fast.table.equals(slow.table)
@@ -162,7 +167,7 @@ def test_rules_first_equals_whole_records_per_rule_set_and_peildatum(
 ) -> None:
     path = SAMPLE.parent / name
     fast = count_file(path, rules=rules, peildatum=peildatum)
-    slow = run_count(classify(open_source(path), select_ruleset(rules, peildatum), peildatum))
+    slow = run_count(classify(open_source(path), select_ruleset(rules, peildatum), peildatum), strategy=PER_RECORD)
     assert fast.reconciliation == slow.reconciliation
     assert fast.table.equals(slow.table)
 
@@ -203,7 +208,7 @@ def test_a_column_without_any_value_counts_as_on_whole_records(column: str, tmp_
     path = tmp_path / "leeg.parquet"
     pl.read_parquet(SAMPLE).head(20_000).with_columns(pl.lit(None, dtype=pl.String).alias(column)).write_parquet(path)
     fast = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "q.parquet")
-    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "q2.parquet")
+    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "q2.parquet", strategy=PER_RECORD)
     assert fast.reconciliation == slow.reconciliation
     assert fast.table.equals(slow.table)
     assert fast.reconciliation.gelezen == 20_000
@@ -262,7 +267,7 @@ def test_the_prepass_finds_duplicates_and_blank_ids_exactly(
     assert sorted(found.duplicates.drop_nulls().to_list()) == ["", "K1", "a", "dd"]
     assert found.blank_ids and found.read == len(PREPASS_IDS) and found.bsn == 0
     fast = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet")
-    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "b.parquet")
+    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "b.parquet", strategy=PER_RECORD)
     assert fast.reconciliation == slow.reconciliation
     assert fast.reconciliation.afgewezen == {"client_id_dubbel": 7, "client_id_leeg": 5}
     assert pl.read_parquet(tmp_path / "a.parquet").equals(pl.read_parquet(tmp_path / "b.parquet"))
@@ -314,7 +319,7 @@ def test_klantsoort_decided_per_group_from_the_raw_indicering(tmp_path: Path) ->
     records += [client(f"u{i}", indicering=v, status="uitgeschreven") for i, v in enumerate(spellings)]
     path = write_parquet(records, tmp_path / "k.parquet")
     fast = count_file(path, on_invalid=OnInvalid.QUARANTINE, quarantine=tmp_path / "a.parquet")
-    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "b.parquet")
+    slow = run_count(whole_records(path), OnInvalid.QUARANTINE, tmp_path / "b.parquet", strategy=PER_RECORD)
     assert fast.reconciliation == slow.reconciliation
     assert fast.reconciliation.afgewezen == {"klantsoort_onbepaald": 4}
     assert fast.reconciliation.geteld == 6 and fast.reconciliation.uitgesloten["ingeschreven"] == 10
@@ -351,7 +356,7 @@ def test_grouping_per_group_equals_classifying_every_record(
     figure they show must be what classifying every record gives (per_record)."""
     import engine.grouping
     from engine.funnel import funnel_file
-    from engine.grouping import Strategy, choose
+    from engine.grouping import choose
 
     def run_all(tag: str) -> list[object]:
         options = {"rules": rules, "peildatum": peildatum, "on_invalid": OnInvalid.QUARANTINE}
