@@ -227,7 +227,7 @@ def test_the_cheapest_strategy_is_chosen(raw: Path, tmp_path: Path) -> None:
     keep = {"gemeente": pl.col("gemeente")}
     cases = [
         (raw, None, keep, Strategy.PER_GROUP),
-        (raw, None, {"klantsoort": pl.col("gemeente")}, Strategy.PER_RECORD),  # shadows what it reads
+        (raw, None, {"klantsoort": pl.col("gemeente")}, Strategy.PER_RECORD),  # a key named as a decided column
         (prepared, None, keep, Strategy.PACKED_AANTAL),
         (prepared, date(2025, 6, 30), keep, Strategy.PACKED_BITS),
         (prepared, None, {"id": pl.col("client_id")}, Strategy.PER_RECORD),
