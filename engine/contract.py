@@ -72,6 +72,8 @@ RAW_PREFIX = "ruw__"
 DUPLICATE_FLAG = "_client_id_dubbel"
 #: The check every occurrence of such a client_id fails.
 DUPLICATE_CHECK = "client_id_dubbel"
+#: The check a blank client_id fails (engine.pipeline.prepass tells whether any row can).
+BLANK_ID_CHECK = "client_id_leeg"
 
 #: Bumped whenever the normalised record or the checks change meaning; prepared files carry it.
 CONTRACT_VERSION = "2025.2"
@@ -336,7 +338,7 @@ def _bereik() -> str:
 
 CHECKS: tuple[Check, ...] = (
     Check(
-        "client_id_leeg",
+        BLANK_ID_CHECK,
         CLIENT_ID,
         "client_id is leeg (null, blanco of een null-woord zoals NULL)",
         lambda s: values.is_blank(pl.col(CLIENT_ID)),

@@ -21,6 +21,7 @@ import polars as pl
 
 from engine import progress
 from engine.contract import (
+    BLANK_ID_CHECK,
     CLIENT_ID,
     HASH,
     KLANTSOORT_CHECK,
@@ -212,8 +213,6 @@ class Prepass:
         return frozenset() if self.blank_ids else frozenset({BLANK_ID_CHECK})
 
 
-#: The contract check of a blank client_id (engine.contract.CHECKS).
-BLANK_ID_CHECK = "client_id_leeg"
 #: Up to this many records (known from a Parquet footer), the prepass hashes ids to 64 bits: a
 #: file without duplicates then has no candidate to read back (engine.contract._id_hash). The
 #: sort holds 8 bytes a row: its peak (10M rows: 0.32 GiB) stays under the count's own.
